@@ -1,0 +1,3 @@
+from bria_fleet.cli import main
+
+main()
