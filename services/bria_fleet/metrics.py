@@ -1,0 +1,73 @@
+"""Every Prometheus metric the fleet defines (names fixed by DESIGN §4 and §6).
+
+They live on one registry, shared with faststream's Kafka Prometheus middleware, so that a
+worker's ``/metrics`` serves them all.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_DELAY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+_OPERATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
+
+API_REQUESTS = Counter(
+    "bria_fleet_api_requests",
+    "Requests made to the Bria API, by route template, method and HTTP status (or error kind).",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+API_REQUEST_DURATION = Histogram(
+    "bria_fleet_api_request_duration_seconds",
+    "Time for one request to the Bria API, by route template.",
+    ["route"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+POLL_REQUESTS = Counter(
+    "bria_fleet_poll_requests",
+    "Status requests made while watching long operations, by kind and outcome.",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+POLL_DURATION = Histogram(
+    "bria_fleet_poll_duration_seconds",
+    "Time for one status request of a watched operation, by kind.",
+    ["kind"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+POLL_DETECTION_DELAY = Histogram(
+    "bria_fleet_poll_detection_delay_seconds",
+    "From the API's own completion time to our terminal event, by kind.",
+    ["kind"],
+    buckets=_DELAY_BUCKETS,
+    registry=REGISTRY,
+)
+OPERATION_DURATION = Histogram(
+    "bria_fleet_operation_duration_seconds",
+    "From the start of a watched operation to its terminal event, by kind and outcome.",
+    ["kind", "outcome"],
+    buckets=_OPERATION_BUCKETS,
+    registry=REGISTRY,
+)
+WATCHES = Gauge(
+    "bria_fleet_watches",
+    "Operations this process is watching now, by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+JOBS = Counter(
+    "bria_fleet_jobs",
+    "Jobs handled, by domain and outcome (completed, failed, watching, retried, dead_lettered,"
+    " replayed, invalid).",
+    ["domain", "outcome"],
+    registry=REGISTRY,
+)
+JOBS_IN_FLIGHT = Gauge(
+    "bria_fleet_jobs_in_flight",
+    "Jobs being handled by this process now, by domain.",
+    ["domain"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,224 @@
+"""Assembles one domain's worker process from its parts (DESIGN §3, §4, §7)."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from bria_fleet_contracts import Domain, consumer_group, topics_for
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.middlewares import AckPolicy
+from faststream_concurrent_aiokafka import (
+    KafkaConcurrentProcessingMiddleware,
+    initialize_concurrent_processing,
+    stop_concurrent_processing,
+)
+
+from bria_fleet.api import BriaApi, create_api
+from bria_fleet.kafka_client import aiokafka_options, faststream_security
+from bria_fleet.metrics import REGISTRY
+from bria_fleet.runtime.http import http_routes
+from bria_fleet.runtime.jobs import Delivery, JobRunner
+from bria_fleet.runtime.operations_table import OperationsTable
+from bria_fleet.runtime.outbox import Outbox
+from bria_fleet.runtime.outcomes import DomainLogic
+from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.watcher import Watcher
+from bria_fleet.settings import ApiSettings, KafkaSettings
+
+logger = logging.getLogger(__name__)
+
+LogicFactory = Callable[[], DomainLogic]
+
+
+@dataclass
+class _Running:
+    api: BriaApi
+    producer: AIOKafkaProducer
+    table: OperationsTable
+    runner: JobRunner
+    watcher: Watcher
+
+
+class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: "Worker") -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self._worker.partitions_assigned()
+
+
+def _raw_body(message: KafkaMessage) -> bytes:
+    return message.body
+
+
+class Worker:
+    """One domain's worker: consumes its requests and retries, watches its operations.
+
+    Offsets are committed by ``faststream-concurrent-aiokafka`` once a job's handler has
+    returned, which :class:`JobRunner` does only when the job's outcome is durable; only the
+    contiguous finished prefix of each partition is committed.
+    """
+
+    def __init__(
+        self,
+        domain: Domain,
+        logic_factory: LogicFactory,
+        *,
+        kafka: KafkaSettings | None = None,
+        api: ApiSettings | None = None,
+        settings: WorkerSettings | None = None,
+    ) -> None:
+        self.domain = domain
+        self.topics = topics_for(domain)
+        self.kafka = kafka or KafkaSettings()
+        self.api_settings = api or ApiSettings()
+        self.settings = settings or WorkerSettings()
+        self._logic_factory = logic_factory
+        self._running: _Running | None = None
+        self._assigned_once = False
+        self.broker = self._build_broker()
+        self.app = AsgiFastStream(
+            self.broker,
+            asgi_routes=http_routes(self._liveness_problem, self._readiness_problem),
+            lifespan=self._lifespan,
+            on_shutdown=[self._drain],
+        )
+
+    def _build_broker(self) -> KafkaBroker:
+        broker = KafkaBroker(
+            self.kafka.bootstrap_servers,
+            security=faststream_security(self.kafka),
+            client_id=f"{self.settings.client_id}-{self.domain}",
+            graceful_timeout=self.settings.graceful_timeout,
+        )
+        # The concurrency middleware must be the outermost; metrics then time the real work.
+        broker.add_middleware(KafkaConcurrentProcessingMiddleware)
+        broker.add_middleware(
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{self.domain}")
+        )
+        self.subscriber = broker.subscriber(
+            self.topics.requests,
+            self.topics.retry,
+            group_id=consumer_group(self.domain),
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            listener=_AssignmentListener(self),
+            decoder=_raw_body,
+        )
+        self.subscriber(self._on_request)
+        return broker
+
+    async def _on_request(self, body: bytes, message: KafkaMessage) -> None:
+        record = message.raw_message
+        running = self._require_running()
+        await running.runner.handle(
+            Delivery(
+                value=body,
+                key=record.key,
+                headers={name: value.decode() for name, value in record.headers},
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+        )
+
+    def partitions_assigned(self) -> None:
+        """The request consumer got a new assignment."""
+        self._assigned_once = True
+        if self._running is not None:
+            self._running.runner.partitions_assigned()
+
+    def _require_running(self) -> _Running:
+        if self._running is None:
+            raise RuntimeError("the worker received a request before it finished starting")
+        return self._running
+
+    @asynccontextmanager
+    async def _lifespan(self) -> AsyncIterator[None]:
+        options = aiokafka_options(self.kafka)
+        logic = self._logic_factory()
+        async with create_api(self.api_settings) as api:
+            producer = AIOKafkaProducer(
+                **options, acks="all", enable_idempotence=True, linger_ms=2
+            )
+            await producer.start()
+            table = OperationsTable(
+                AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None),
+                self.topics.operations,
+            )
+            await table.start()
+            outbox = Outbox(producer)
+            runner = JobRunner(self.domain, logic, api, table, outbox, self.settings)
+            watcher = Watcher(
+                logic,
+                runner,
+                api,
+                table,
+                outbox,
+                AIOKafkaConsumer(
+                    **options,
+                    group_id=f"{consumer_group(self.domain)}-watcher",
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                ),
+                self.topics.operations,
+                self.settings,
+            )
+            await watcher.start()
+            self._running = _Running(api, producer, table, runner, watcher)
+            await initialize_concurrent_processing(
+                context=self.broker.context,
+                concurrency_limit=self.settings.concurrency,
+                commit_batch_size=self.settings.commit_batch_size,
+                commit_batch_timeout_sec=self.settings.commit_interval_seconds,
+            )
+            try:
+                yield
+            finally:
+                await watcher.stop()
+                await table.stop()
+                await producer.stop()
+                self._running = None
+
+    async def _drain(self) -> None:
+        """Stop fetching, let jobs in flight finish within the grace period, commit."""
+        consumer = self.subscriber.consumer
+        if consumer is not None:
+            consumer.pause(*consumer.assignment())
+        if self._running is not None:
+            try:
+                await asyncio.wait_for(
+                    self._running.runner.idle(), self.settings.graceful_timeout
+                )
+            except TimeoutError:
+                logger.warning("jobs still in flight after the grace period are handed back")
+        await stop_concurrent_processing(self.broker.context)
+
+    async def _liveness_problem(self) -> str | None:
+        running = self._running
+        if running is None:
+            return "starting"
+        if not running.table.running:
+            return "the operations table reader stopped"
+        if not running.watcher.healthy:
+            return "the watcher stopped"
+        return None
+
+    async def _readiness_problem(self) -> str | None:
+        problem = await self._liveness_problem()
+        if problem is not None:
+            return problem
+        if not await self.broker.ping(timeout=2.0):
+            return "the Kafka broker does not answer"
+        if not self._assigned_once:
+            return "waiting for a partition assignment"
+        return None

@@ -1,0 +1,61 @@
+"""Turning what logic reports into the Kafka messages downstream systems read."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from bria_fleet_contracts import (
+    Domain,
+    ErrorInfo,
+    FollowUp,
+    cloudevent_headers,
+    make_event,
+    render_follow_ups,
+    topics_for,
+)
+from pydantic import BaseModel
+
+from bria_fleet.runtime.outcomes import EventSpec
+from bria_fleet.runtime.records import OutboundMessage
+
+
+def event_message(
+    domain: Domain,
+    spec: EventSpec,
+    job_id: str,
+    metadata: Mapping[str, str],
+    error: ErrorInfo | None = None,
+) -> OutboundMessage:
+    """The event ``spec`` of ``job_id`` as a message for the domain's events topic."""
+    data = spec.data.model_dump(mode="json") if isinstance(spec.data, BaseModel) else spec.data
+    event = make_event(
+        spec.type,
+        job_id,
+        dict(data),
+        dict(metadata),
+        error=error,
+        discriminator=spec.discriminator,
+    )
+    return OutboundMessage(
+        topic=topics_for(domain).events,
+        key=job_id,
+        value=event.model_dump(mode="json"),
+        headers=cloudevent_headers(event, source=f"/bria-fleet/{domain}"),
+    )
+
+
+def follow_up_messages(
+    job_id: str, then: list[FollowUp], values: Mapping[str, str]
+) -> list[OutboundMessage]:
+    """The ``then`` requests of a finished job, rendered and addressed to their domains.
+
+    Raises the contracts' error naming the step when a placeholder or a field is wrong.
+    """
+    return [
+        OutboundMessage(topic=topics_for(domain).requests, key=request["job_id"], value=request)
+        for domain, request in render_follow_ups(job_id, then, values)
+    ]
+
+
+def request_fields(request: BaseModel) -> dict[str, Any]:
+    """The request as JSON-ready data, for echoing in events and storing in watches."""
+    return request.model_dump(mode="json", exclude_none=True)

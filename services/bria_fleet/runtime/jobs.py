@@ -1,0 +1,315 @@
+"""One request from arrival to its terminal event: the heart of every worker (DESIGN §3)."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from bria_fleet_contracts import Domain, ErrorInfo, InvalidRequest, topics_for
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from bria_fleet import metrics
+from bria_fleet.api import BriaApi, BriaApiError
+from bria_fleet.runtime import headers
+from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
+from bria_fleet.runtime.keyed_order import KeyedSerializer
+from bria_fleet.runtime.operations_table import OperationsTable
+from bria_fleet.runtime.outbox import Outbox
+from bria_fleet.runtime.outcomes import (
+    Completed,
+    DomainLogic,
+    EventSpec,
+    JobContext,
+    JobFailed,
+    Watching,
+)
+from bria_fleet.runtime.records import FinishedRecord, OutboundMessage, WatchRecord, utcnow
+from bria_fleet.runtime.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One consumed record, as the runtime needs it."""
+
+    value: bytes
+    key: bytes | None
+    headers: Mapping[str, str]
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def attempt(self) -> int:
+        """How many times this request went through the retry topic before."""
+        return int(self.headers.get(headers.ATTEMPT, "0"))
+
+
+def _error_info(error: BaseException) -> ErrorInfo:
+    if isinstance(error, BriaApiError | JobFailed):
+        return ErrorInfo(
+            code=error.code,
+            message=str(error),
+            retriable=error.retriable,
+            http_status=error.http_status,
+        )
+    return ErrorInfo(code="internal_error", message=repr(error), retriable=True, http_status=None)
+
+
+class JobRunner:
+    """Takes each request to exactly one terminal event, at least once and effectively once.
+
+    Ordering contract: requests with the same Kafka key (the job id when there is none) run
+    one after the other in arrival order; others run concurrently. :meth:`handle` returns
+    only when the request's outcome is durable in Kafka (events, follow-ups, retry or
+    dead-letter copy, operations record), so the caller may then commit its offset.
+    """
+
+    def __init__(
+        self,
+        domain: Domain,
+        logic: DomainLogic,
+        api: BriaApi,
+        table: OperationsTable,
+        outbox: Outbox,
+        settings: WorkerSettings,
+    ) -> None:
+        self._domain = domain
+        self._topics = topics_for(domain)
+        self._logic = logic
+        self._api = api
+        self._table = table
+        self._outbox = outbox
+        self._settings = settings
+        self._order = KeyedSerializer()
+        self._epoch = 1
+        self._synced_epoch = 0
+        self._sync_task: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def partitions_assigned(self) -> None:
+        """Call on every assignment: the next request first waits for the table to catch up."""
+        self._epoch += 1
+
+    async def handle(self, delivery: Delivery) -> None:
+        """Handle one request delivery until its outcome is durable."""
+        in_flight = metrics.JOBS_IN_FLIGHT.labels(self._domain)
+        in_flight.inc()
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._wait_until_due(delivery)
+            try:
+                request = self._logic.parse(delivery.value)
+            except InvalidRequest as invalid:
+                await self._reject(delivery, invalid)
+                return
+            order_key = delivery.key or request.job_id.encode()
+            async with self._order.hold(order_key):
+                await self._handle_valid(delivery, request)
+        finally:
+            in_flight.dec()
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        """Return once no request is being handled."""
+        await self._idle.wait()
+
+    async def _handle_valid(self, delivery: Delivery, request: Any) -> None:
+        await self._ensure_table_synced()
+        finished = self._table.finished(request.job_id)
+        if finished is not None:
+            metrics.JOBS.labels(self._domain, "replayed").inc()
+            await self._durably(self._outbox.publish, finished.messages)
+            return
+        if self._table.watch_of(request.job_id) is not None:
+            metrics.JOBS.labels(self._domain, "watching").inc()
+            return
+        context = JobContext(
+            api=self._api,
+            job_id=request.job_id,
+            report=lambda spec: self.publish_events(request, [spec]),
+        )
+        try:
+            outcome = await self._logic.run(request, context)
+        except (BriaApiError, JobFailed) as error:
+            if error.retriable:
+                await self._retry_later(delivery, request.job_id, request.metadata, error)
+            else:
+                await self.finish_failed(request, error)
+            return
+        except Exception as error:  # a bug must not lose the request: retry, then dead-letter
+            logger.exception("job %s: unexpected error", request.job_id)
+            await self._retry_later(delivery, request.job_id, request.metadata, error)
+            return
+        if isinstance(outcome, Watching):
+            await self._start_watch(request, outcome)
+        else:
+            await self.finish_completed(request, outcome)
+
+    async def finish_completed(self, request: Any, outcome: Completed) -> None:
+        """Record and publish a job's successful end, with its ``then`` follow-ups."""
+        messages = [event_message(self._domain, outcome.event, request.job_id, request.metadata)]
+        try:
+            messages += follow_up_messages(request.job_id, request.then or [], outcome.values)
+        except ValueError as error:
+            messages += self._broken_pipeline_messages(request, error)
+        await self._finish(request.job_id, messages)
+        metrics.JOBS.labels(self._domain, "completed").inc()
+
+    async def finish_failed(self, request: Any, error: BriaApiError | JobFailed) -> None:
+        """Record and publish a job's failure event."""
+        event_type = getattr(error, "event_type", None) or f"{self._domain}.failed"
+        spec = EventSpec(event_type, {"op": request.op, "request": request_fields(request)})
+        message = event_message(
+            self._domain, spec, request.job_id, request.metadata, _error_info(error)
+        )
+        await self._finish(request.job_id, [message])
+        metrics.JOBS.labels(self._domain, "failed").inc()
+
+    async def _finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
+        # The record goes first: once it is durable a redelivery re-emits these messages
+        # instead of calling the API again, even if we die before publishing them.
+        record = FinishedRecord(job_id=job_id, messages=list(messages))
+        await self._durably(self._outbox.put, self._topics.operations, record)
+        await self._durably(self._outbox.publish, messages)
+
+    async def _start_watch(self, request: Any, outcome: Watching) -> None:
+        policy = self._settings.poll_policy(outcome.kind)
+        watch = WatchRecord(
+            kind=outcome.kind,
+            target_id=outcome.target_id,
+            job_id=request.job_id,
+            request=request_fields(request),
+            metadata=request.metadata,
+            status=outcome.status,
+            deadline_at=utcnow() + timedelta(seconds=self._deadline(request, policy.deadline)),
+        )
+        await self._durably(self._outbox.put, self._topics.operations, watch)
+        await self.publish_events(request, outcome.events)
+        metrics.JOBS.labels(self._domain, "watching").inc()
+
+    @staticmethod
+    def _deadline(request: Any, default: float) -> float:
+        deadline = getattr(request, "deadline_seconds", None)
+        return float(deadline) if deadline else default
+
+    async def durably_put_watch(self, watch: WatchRecord) -> None:
+        """Write a watch's new state to the operations topic."""
+        await self._durably(self._outbox.put, self._topics.operations, watch)
+
+    async def durably_tombstone(self, key: str) -> None:
+        """Delete an operations record."""
+        await self._durably(self._outbox.tombstone, self._topics.operations, key)
+
+    async def publish_events(self, request: Any, specs: Sequence[EventSpec]) -> None:
+        messages = [
+            event_message(self._domain, spec, request.job_id, request.metadata) for spec in specs
+        ]
+        await self._durably(self._outbox.publish, messages)
+
+    def _broken_pipeline_messages(self, request: Any, error: ValueError) -> list[OutboundMessage]:
+        """A follow-up that cannot be rendered ends, unrun, in a failure event of its own."""
+        step = getattr(error, "step", None) or "then"
+        domain: Domain = getattr(error, "domain", None) or self._domain
+        info = ErrorInfo(code="invalid_follow_up", message=str(error), retriable=False)
+        spec = EventSpec(f"{domain}.failed", {"op": None, "step": step})
+        return [event_message(domain, spec, f"{request.job_id}/{step}", request.metadata, info)]
+
+    async def _reject(self, delivery: Delivery, invalid: InvalidRequest) -> None:
+        """An unreadable or invalid request: dead-letter it, and fail its job if it has an id."""
+        metrics.JOBS.labels(self._domain, "invalid").inc()
+        await self._dead_letter(delivery, "invalid_request", invalid.reason)
+        if invalid.job_id is None:
+            return
+        spec = EventSpec(f"{self._domain}.failed", {"op": None})
+        info = ErrorInfo(code="invalid_request", message=invalid.reason, retriable=False)
+        message = event_message(self._domain, spec, invalid.job_id, {}, info)
+        await self._finish(invalid.job_id, [message])
+
+    async def _retry_later(
+        self,
+        delivery: Delivery,
+        job_id: str,
+        metadata: Mapping[str, str],
+        error: BaseException,
+    ) -> None:
+        delays = self._settings.retry_delays
+        attempt = delivery.attempt
+        info = _error_info(error)
+        if attempt < len(delays):
+            metrics.JOBS.labels(self._domain, "retried").inc()
+            extra = {
+                headers.ATTEMPT: str(attempt + 1),
+                headers.NOT_BEFORE: f"{time.time() + delays[attempt]:.3f}",
+                headers.ERROR: info.message,
+                headers.ERROR_CODE: info.code,
+            }
+            await self._durably(
+                self._outbox.forward,
+                self._topics.retry,
+                delivery.key,
+                delivery.value,
+                {**delivery.headers, **extra},
+            )
+            return
+        metrics.JOBS.labels(self._domain, "dead_lettered").inc()
+        await self._dead_letter(delivery, info.code, f"gave up after {attempt + 1} attempts: "
+                                f"{info.message}")
+        spec = EventSpec(f"{self._domain}.failed", {"op": None, "attempts": attempt + 1})
+        await self._finish(job_id, [event_message(self._domain, spec, job_id, metadata, info)])
+
+    async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:
+        extra = {
+            headers.ERROR: reason,
+            headers.ERROR_CODE: code,
+            headers.SOURCE_TOPIC: delivery.topic,
+            headers.SOURCE_PARTITION: str(delivery.partition),
+            headers.SOURCE_OFFSET: str(delivery.offset),
+        }
+        await self._durably(
+            self._outbox.forward,
+            self._topics.dlq,
+            delivery.key,
+            delivery.value,
+            {**delivery.headers, **extra},
+        )
+
+    async def _wait_until_due(self, delivery: Delivery) -> None:
+        not_before = delivery.headers.get(headers.NOT_BEFORE)
+        if not_before is not None:
+            await asyncio.sleep(max(0.0, float(not_before) - time.time()))
+
+    async def _ensure_table_synced(self) -> None:
+        while self._synced_epoch < self._epoch:
+            if self._sync_task is None or self._sync_task.done():
+                self._sync_task = asyncio.create_task(self._sync_table(self._epoch))
+            await asyncio.shield(self._sync_task)
+
+    async def _sync_table(self, epoch: int) -> None:
+        await self._table.sync()
+        self._synced_epoch = max(self._synced_epoch, epoch)
+
+    @staticmethod
+    async def _durably(operation: Any, *args: Any) -> None:
+        """Retry a Kafka write until it is acknowledged; only cancellation stops trying.
+
+        Returning before the write is durable would let the offset be committed past a
+        request whose outcome was lost.
+        """
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(KafkaError),
+            wait=wait_exponential_jitter(initial=0.2, max=5.0),
+            reraise=True,
+        ):
+            with attempt:
+                await operation(*args)

@@ -1,0 +1,144 @@
+"""An in-memory view of the whole compacted operations topic (a global KTable)."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from bria_fleet.runtime.records import (
+    OPERATION_RECORD,
+    FinishedRecord,
+    OperationRecord,
+    WatchRecord,
+    finished_key,
+)
+
+logger = logging.getLogger(__name__)
+
+ChangeListener = Callable[[str, int, OperationRecord | None], None]
+
+
+class OperationsTable:
+    """Reads every partition of one operations topic from the beginning, forever.
+
+    It answers two questions for the request handler — has this job finished, and is it
+    being watched — and tells listeners of every change, with the partition it landed in,
+    so the watcher can follow the partitions it owns.
+
+    Ordering contract: listeners see changes of one partition in offset order. After
+    ``await sync()`` returns, every record acknowledged by Kafka before ``sync`` was called
+    has been applied.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer, topic: str) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._records: dict[str, tuple[int, OperationRecord]] = {}
+        self._watch_by_job: dict[str, str] = {}
+        self._listeners: list[ChangeListener] = []
+        self._partitions: list[TopicPartition] = []
+        self._applied: dict[TopicPartition, int] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._progress = asyncio.Condition()
+
+    async def start(self) -> None:
+        """Assign every partition, rewind to the beginning and start reading."""
+        await self._consumer.start()
+        partitions = self._consumer.partitions_for_topic(self._topic)
+        if not partitions:
+            await self._consumer.stop()
+            raise RuntimeError(
+                f"topic {self._topic!r} does not exist; run `bria-fleet topics create` first"
+            )
+        self._partitions = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(self._partitions)
+        await self._consumer.seek_to_beginning(*self._partitions)
+        self._reader = asyncio.create_task(self._read_forever(), name=f"table:{self._topic}")
+
+    async def stop(self) -> None:
+        """Stop reading and close the consumer."""
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+            self._reader = None
+        await self._consumer.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the reader task is alive."""
+        return self._reader is not None and not self._reader.done()
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener(key, partition, record_or_None)`` on every change from now on."""
+        self._listeners.append(listener)
+
+    async def sync(self) -> None:
+        """Wait until everything in the topic when this was called has been applied."""
+        end_offsets = await self._consumer.end_offsets(self._partitions)
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._caught_up(end_offsets))
+
+    def finished(self, job_id: str) -> FinishedRecord | None:
+        """How ``job_id`` ended, if it has."""
+        entry = self._records.get(finished_key(job_id))
+        return entry[1] if entry and isinstance(entry[1], FinishedRecord) else None
+
+    def watch_of(self, job_id: str) -> WatchRecord | None:
+        """The watch following ``job_id``, if one is in flight."""
+        key = self._watch_by_job.get(job_id)
+        entry = self._records.get(key) if key else None
+        return entry[1] if entry and isinstance(entry[1], WatchRecord) else None
+
+    def watches_in(self, partitions: Iterable[int]) -> list[tuple[int, WatchRecord]]:
+        """Every watch stored in the given partitions, with its partition."""
+        wanted = set(partitions)
+        return [
+            (partition, record)
+            for partition, record in self._records.values()
+            if partition in wanted and isinstance(record, WatchRecord)
+        ]
+
+    def _caught_up(self, end_offsets: dict[TopicPartition, int]) -> bool:
+        return all(self._applied.get(tp, 0) >= end for tp, end in end_offsets.items())
+
+    async def _read_forever(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            for tp, messages in batches.items():
+                for message in messages:
+                    self._apply(message.key, message.value, tp.partition)
+            # The position is the offset after the last record handed to us, applied above.
+            for tp in self._partitions:
+                self._applied[tp] = await self._consumer.position(tp)
+            async with self._progress:
+                self._progress.notify_all()
+
+    def _apply(self, raw_key: bytes | None, raw_value: bytes | None, partition: int) -> None:
+        if raw_key is None:
+            return
+        key = raw_key.decode()
+        if raw_value is None:
+            self._forget(key)
+            self._notify(key, partition, None)
+            return
+        try:
+            record = OPERATION_RECORD.validate_json(raw_value)
+        except ValidationError as error:
+            logger.warning("skipping unreadable operations record %r: %s", key, error)
+            return
+        self._forget(key)
+        self._records[key] = (partition, record)
+        if isinstance(record, WatchRecord):
+            self._watch_by_job[record.job_id] = key
+        self._notify(key, partition, record)
+
+    def _forget(self, key: str) -> None:
+        entry = self._records.pop(key, None)
+        if entry and isinstance(entry[1], WatchRecord):
+            self._watch_by_job.pop(entry[1].job_id, None)
+
+    def _notify(self, key: str, partition: int, record: OperationRecord | None) -> None:
+        for listener in self._listeners:
+            listener(key, partition, record)

@@ -1,0 +1,56 @@
+"""Everything a worker writes to Kafka goes through one producer, and waits for its ack."""
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from bria_fleet.runtime.records import OperationRecord, OutboundMessage
+
+
+def encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    """Kafka header values are bytes; ours are UTF-8 text."""
+    return [(name, value.encode()) for name, value in headers.items()]
+
+
+class Outbox:
+    """Publishes messages and operations records, returning only once Kafka acknowledged them.
+
+    Ordering contract: messages given to one :meth:`publish` call that share a topic and key
+    land in the order given; separate calls are ordered only if the first was awaited.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Send every message and wait until all are acknowledged."""
+        pending = [
+            await self._producer.send(
+                message.topic,
+                key=message.key.encode(),
+                value=json.dumps(message.value, separators=(",", ":")).encode(),
+                headers=encode_headers(message.headers),
+            )
+            for message in messages
+        ]
+        await asyncio.gather(*pending)
+
+    async def put(self, topic: str, record: OperationRecord) -> None:
+        """Write an operations record under its key."""
+        await self._producer.send_and_wait(
+            topic, key=record.key.encode(), value=record.model_dump_json().encode()
+        )
+
+    async def tombstone(self, topic: str, key: str) -> None:
+        """Delete ``key`` from a compacted topic."""
+        await self._producer.send_and_wait(topic, key=key.encode(), value=None)
+
+    async def forward(
+        self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
+    ) -> None:
+        """Send a raw message on (to the retry or dead-letter topic) with extra headers."""
+        await self._producer.send_and_wait(
+            topic, key=key, value=value, headers=encode_headers(headers)
+        )

@@ -1,0 +1,116 @@
+"""What a domain's logic returns to the runtime, and what it raises when a job cannot succeed.
+
+Domain logic is plain async functions over the API client; it never touches Kafka. It ends
+a job by returning one of these, and the runtime turns that into events and records.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from bria_fleet.api import BriaApi
+from bria_fleet.errors import BriaFleetError
+from bria_fleet.runtime.records import WatchRecord
+
+EventData = BaseModel | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event to publish for the current job: its type, data and attempt-free discriminator."""
+
+    type: str
+    data: EventData
+    discriminator: str = ""
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The job reached its end: publish ``event`` (terminal) and run the ``then`` follow-ups.
+
+    ``values`` fill the follow-ups' placeholders, e.g. ``{"model_id": "301"}``.
+    """
+
+    event: EventSpec
+    values: Mapping[str, str] = field(default_factory=dict)
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Watching:
+    """The job started a long operation that the watcher will follow to its end."""
+
+    kind: str
+    target_id: str
+    status: str | None = None
+    events: tuple[EventSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class StillRunning:
+    """A poll found the operation not finished; ``events`` are published if ``status`` changed."""
+
+    status: str | None
+    events: tuple[EventSpec, ...] = ()
+
+
+class JobFailed(BriaFleetError):
+    """The job cannot succeed, for a reason that is not an API error (a failed status, ...)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retriable: bool = False,
+        http_status: int | None = None,
+        event_type: str | None = None,
+        completed_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retriable = retriable
+        self.http_status = http_status
+        self.event_type = event_type
+        self.completed_at = completed_at
+
+
+ProgressReporter = Callable[[EventSpec], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What domain logic may use while it runs one job."""
+
+    api: BriaApi
+    job_id: str
+    report: ProgressReporter
+
+
+class WatchKind(Protocol):
+    """How to follow one kind of long operation (``training``, ``captions``, ``generation``)."""
+
+    async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
+        """Ask the API once; raise :class:`JobFailed` when the operation failed."""
+        ...
+
+
+class DomainLogic(Protocol):
+    """A domain's logic, independent of Kafka."""
+
+    def parse(self, raw: bytes) -> Any:
+        """Parse and validate a request, raising ``InvalidRequest`` with a readable reason."""
+        ...
+
+    async def run(self, request: Any, context: JobContext) -> Completed | Watching:
+        """Do the job's work; raise an API error or :class:`JobFailed` when it cannot."""
+        ...
+
+    @property
+    def watch_kinds(self) -> Mapping[str, WatchKind]:
+        """The kinds of long operation this domain starts, by name."""
+        ...

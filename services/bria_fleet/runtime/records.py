@@ -1,0 +1,79 @@
+"""What the fleet keeps in ``bria.<domain>.operations`` (DESIGN §3, §4).
+
+Two kinds of record share the compacted topic:
+
+- a *watch* (key ``<kind>:<target id>``): a long operation this domain is following;
+- a *finished job* (key ``job:<job_id>``): the terminal event(s) a job ended in, so that a
+  redelivered request re-emits them instead of calling the API again.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class OutboundMessage(BaseModel):
+    """A message to publish: where, under which key, with which JSON value and headers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    key: str
+    value: dict[str, Any]
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class WatchRecord(BaseModel):
+    """A long operation being followed until it reaches a terminal status."""
+
+    record: Literal["watch"] = "watch"
+    kind: str
+    target_id: str
+    job_id: str
+    request: dict[str, Any]
+    metadata: dict[str, str] = Field(default_factory=dict)
+    status: str | None = None
+    polls: int = 0
+    started_at: datetime = Field(default_factory=utcnow)
+    deadline_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The record's key in the operations topic."""
+        return watch_key(self.kind, self.target_id)
+
+
+class FinishedRecord(BaseModel):
+    """How a job ended: the messages it published when it did, to publish again on redelivery."""
+
+    record: Literal["finished"] = "finished"
+    job_id: str
+    messages: list[OutboundMessage]
+    finished_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        """The record's key in the operations topic."""
+        return finished_key(self.job_id)
+
+
+OperationRecord = WatchRecord | FinishedRecord
+OPERATION_RECORD: TypeAdapter[OperationRecord] = TypeAdapter(
+    Annotated[OperationRecord, Field(discriminator="record")]
+)
+
+
+def watch_key(kind: str, target_id: str) -> str:
+    """The operations-topic key of a watch."""
+    return f"{kind}:{target_id}"
+
+
+def finished_key(job_id: str) -> str:
+    """The operations-topic key of a finished job."""
+    return f"job:{job_id}"

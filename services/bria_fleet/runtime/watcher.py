@@ -1,0 +1,271 @@
+"""Follows long operations to their end (DESIGN §4).
+
+The watch set is the compacted operations topic. A consumer group on that topic decides which
+process owns which partition; the owner polls the watches stored there, and on a terminal
+status finishes the job (records it, publishes its events), then tombstones the watch.
+"""
+
+import asyncio
+import heapq
+import itertools
+import json
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+from bria_fleet import metrics
+from bria_fleet.api import BriaApi, BriaApiError
+from bria_fleet.runtime.jobs import JobRunner
+from bria_fleet.runtime.operations_table import OperationsTable
+from bria_fleet.runtime.outbox import Outbox
+from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobFailed, StillRunning
+from bria_fleet.runtime.records import OperationRecord, WatchRecord, utcnow
+from bria_fleet.runtime.settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Scheduled:
+    watch: WatchRecord
+    partition: int
+    due: float
+    polling: bool = False
+
+
+class _Ownership(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, watcher: "Watcher") -> None:
+        self._watcher = watcher
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._watcher.release({tp.partition for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self._watcher.adopt({tp.partition for tp in assigned})
+
+
+class Watcher:
+    """Polls every watch in the operations partitions this process owns.
+
+    Ordering contract: at most one poll of a watch is in flight at a time; a watch is polled
+    again only after the previous poll's outcome (state write-back or terminal events) is
+    durable in Kafka.
+    """
+
+    def __init__(
+        self,
+        logic: DomainLogic,
+        runner: JobRunner,
+        api: BriaApi,
+        table: OperationsTable,
+        outbox: Outbox,
+        membership: AIOKafkaConsumer,
+        operations_topic: str,
+        settings: WorkerSettings,
+    ) -> None:
+        self._logic = logic
+        self._runner = runner
+        self._api = api
+        self._table = table
+        self._outbox = outbox
+        self._membership = membership
+        self._topic = operations_topic
+        self._settings = settings
+        self._owned: set[int] = set()
+        self._scheduled: dict[str, _Scheduled] = {}
+        self._heap: list[tuple[float, int, str]] = []
+        self._sequence = itertools.count()
+        self._wake = asyncio.Event()
+        self._poll_slots = asyncio.Semaphore(settings.max_concurrent_polls)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._random = random.Random()
+        table.add_listener(self._on_table_change)
+
+    async def start(self) -> None:
+        """Join the ownership group and start scheduling."""
+        self._membership.subscribe([self._topic], listener=_Ownership(self))
+        await self._membership.start()
+        self._loops = [
+            self._spawn(self._keep_membership(), "watcher-membership"),
+            self._spawn(self._schedule_forever(), "watcher-scheduler"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop polling (polls in flight are cancelled and will be repeated by the next owner)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._membership.stop()
+
+    @property
+    def owned_partitions(self) -> frozenset[int]:
+        """The operations partitions this process watches now."""
+        return frozenset(self._owned)
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the membership and scheduler loops are alive."""
+        return bool(self._loops) and all(not loop.done() for loop in self._loops)
+
+    async def adopt(self, partitions: set[int]) -> None:
+        """Take over the watches of newly assigned partitions."""
+        self._membership.pause(*(TopicPartition(self._topic, p) for p in partitions))
+        await self._table.sync()
+        self._owned |= partitions
+        for partition, watch in self._table.watches_in(partitions):
+            self._schedule(watch, partition)
+        self._update_gauges()
+
+    def release(self, partitions: set[int]) -> None:
+        """Drop the watches of revoked partitions; their new owner takes them over."""
+        self._owned -= partitions
+        for key, entry in list(self._scheduled.items()):
+            if entry.partition in partitions:
+                del self._scheduled[key]
+        self._update_gauges()
+
+    def _on_table_change(self, key: str, partition: int, record: OperationRecord | None) -> None:
+        if partition not in self._owned:
+            return
+        if isinstance(record, WatchRecord):
+            self._schedule(record, partition)
+        elif record is None and key in self._scheduled:
+            del self._scheduled[key]
+        self._update_gauges()
+
+    def _schedule(self, watch: WatchRecord, partition: int) -> None:
+        entry = self._scheduled.get(watch.key)
+        if entry is not None:
+            entry.watch = watch
+            return
+        policy = self._settings.poll_policy(watch.kind)
+        since_start = (utcnow() - watch.started_at).total_seconds()
+        first = policy.delay(watch.polls, self._random.random())
+        due = time.monotonic() + max(0.0, first - since_start if watch.polls == 0 else first)
+        self._scheduled[watch.key] = _Scheduled(watch, partition, due)
+        self._push(watch.key, due)
+
+    def _push(self, key: str, due: float) -> None:
+        heapq.heappush(self._heap, (due, next(self._sequence), key))
+        self._wake.set()
+
+    async def _schedule_forever(self) -> None:
+        while True:
+            timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+            if timeout is None or timeout > 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    pass
+                continue
+            due, _, key = heapq.heappop(self._heap)
+            entry = self._scheduled.get(key)
+            if entry is None or entry.due != due or entry.polling:
+                continue
+            entry.polling = True
+            await self._poll_slots.acquire()
+            self._spawn(self._poll(key, entry), f"poll:{key}")
+
+    async def _poll(self, key: str, entry: _Scheduled) -> None:
+        watch = entry.watch
+        kind = watch.kind
+        started = time.monotonic()
+        try:
+            if utcnow() >= watch.deadline_at:
+                await self._fail(watch, JobFailed("deadline_exceeded", self._deadline_message(watch)))
+                return
+            try:
+                result = await self._logic.watch_kinds[kind].poll(self._api, watch)
+            except BriaApiError as error:
+                metrics.POLL_REQUESTS.labels(kind, "error").inc()
+                if not error.retriable:
+                    await self._fail(watch, error)
+                    return
+                self._reschedule(key, entry)
+                return
+            except JobFailed as failure:
+                metrics.POLL_REQUESTS.labels(kind, "failed").inc()
+                await self._fail(watch, failure)
+                return
+            finally:
+                metrics.POLL_DURATION.labels(kind).observe(time.monotonic() - started)
+            if isinstance(result, Completed):
+                metrics.POLL_REQUESTS.labels(kind, "completed").inc()
+                await self._complete(watch, result)
+                return
+            metrics.POLL_REQUESTS.labels(kind, "running").inc()
+            await self._still_running(key, entry, result)
+        finally:
+            self._poll_slots.release()
+
+    async def _still_running(self, key: str, entry: _Scheduled, result: StillRunning) -> None:
+        watch = entry.watch.model_copy(update={"polls": entry.watch.polls + 1})
+        if result.status != watch.status:
+            watch = watch.model_copy(update={"status": result.status})
+            await self._runner.durably_put_watch(watch)
+            request = self._request_of(watch)
+            await self._runner.publish_events(request, result.events)
+        entry.watch = watch
+        self._reschedule(key, entry)
+
+    def _reschedule(self, key: str, entry: _Scheduled) -> None:
+        if self._scheduled.get(key) is not entry:
+            return
+        policy = self._settings.poll_policy(entry.watch.kind)
+        entry.due = time.monotonic() + policy.delay(entry.watch.polls, self._random.random())
+        entry.polling = False
+        self._push(key, entry.due)
+
+    async def _complete(self, watch: WatchRecord, result: Completed) -> None:
+        await self._runner.finish_completed(self._request_of(watch), result)
+        finished_at = utcnow()
+        if result.completed_at is not None:
+            delay = (finished_at - result.completed_at).total_seconds()
+            metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
+        self._observe_duration(watch, "completed")
+        await self._runner.durably_tombstone(watch.key)
+        self._scheduled.pop(watch.key, None)
+
+    async def _fail(self, watch: WatchRecord, error: BriaApiError | JobFailed) -> None:
+        await self._runner.finish_failed(self._request_of(watch), error)
+        completed_at = getattr(error, "completed_at", None)
+        if completed_at is not None:
+            delay = (utcnow() - completed_at).total_seconds()
+            metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
+        self._observe_duration(watch, getattr(error, "code", "failed"))
+        await self._runner.durably_tombstone(watch.key)
+        self._scheduled.pop(watch.key, None)
+
+    def _observe_duration(self, watch: WatchRecord, outcome: str) -> None:
+        seconds = (utcnow() - watch.started_at).total_seconds()
+        metrics.OPERATION_DURATION.labels(watch.kind, outcome).observe(seconds)
+
+    def _request_of(self, watch: WatchRecord) -> Any:
+        return self._logic.parse(json.dumps(watch.request).encode())
+
+    @staticmethod
+    def _deadline_message(watch: WatchRecord) -> str:
+        return f"{watch.kind} {watch.target_id} did not finish by {watch.deadline_at.isoformat()}"
+
+    async def _keep_membership(self) -> None:
+        while True:
+            # Every assigned partition is paused: this only keeps the group membership alive.
+            await self._membership.getmany(timeout_ms=1000)
+
+    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _update_gauges(self) -> None:
+        counts = Counter(entry.watch.kind for entry in self._scheduled.values())
+        for kind in self._logic.watch_kinds:
+            metrics.WATCHES.labels(kind).set(counts.get(kind, 0))

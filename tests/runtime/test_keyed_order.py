@@ -1,0 +1,65 @@
+import asyncio
+
+from bria_fleet.runtime.keyed_order import KeyedSerializer
+
+
+async def test_same_key_runs_one_at_a_time_in_arrival_order() -> None:
+    serializer = KeyedSerializer()
+    order: list[int] = []
+    inside = 0
+    most_inside = 0
+
+    async def job(number: int) -> None:
+        nonlocal inside, most_inside
+        async with serializer.hold("key"):
+            inside += 1
+            most_inside = max(most_inside, inside)
+            await asyncio.sleep(0.001 * (5 - number))  # later jobs are quicker
+            order.append(number)
+            inside -= 1
+
+    await asyncio.gather(*(job(n) for n in range(5)))
+
+    assert order == [0, 1, 2, 3, 4]
+    assert most_inside == 1
+
+
+async def test_different_keys_run_concurrently() -> None:
+    serializer = KeyedSerializer()
+    both_inside = asyncio.Event()
+    entered: set[str] = set()
+
+    async def job(key: str) -> None:
+        async with serializer.hold(key):
+            entered.add(key)
+            if len(entered) == 2:
+                both_inside.set()
+            await asyncio.wait_for(both_inside.wait(), 1.0)
+
+    await asyncio.gather(job("a"), job("b"))
+
+    assert entered == {"a", "b"}
+
+
+async def test_keys_are_forgotten_when_idle() -> None:
+    serializer = KeyedSerializer()
+
+    async with serializer.hold("a"):
+        assert len(serializer) == 1
+
+    assert len(serializer) == 0
+
+
+async def test_a_failing_holder_releases_the_key() -> None:
+    serializer = KeyedSerializer()
+
+    async def failing() -> None:
+        async with serializer.hold("a"):
+            raise RuntimeError("boom")
+
+    results = await asyncio.gather(failing(), return_exceptions=True)
+    async with asyncio.timeout(1.0), serializer.hold("a"):
+        pass
+
+    assert isinstance(results[0], RuntimeError)
+    assert len(serializer) == 0
