@@ -1,0 +1,132 @@
+"""Parse raw Kafka payloads into requests and events, with errors people can read."""
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal, overload
+
+from pydantic import TypeAdapter, ValidationError
+
+from bria_fleet_contracts._errors import describe_errors
+from bria_fleet_contracts.caption import CaptionRequest
+from bria_fleet_contracts.envelope import EventBase
+from bria_fleet_contracts.events import EVENT_TYPES, Event
+from bria_fleet_contracts.generation import GenerationRequest
+from bria_fleet_contracts.ingest import IngestRequest
+from bria_fleet_contracts.registry import domain_of_op, ops_for, request_adapter
+from bria_fleet_contracts.topics import DOMAINS, Domain
+from bria_fleet_contracts.training import TrainingRequest
+
+Raw = bytes | bytearray | str | Mapping[str, Any]
+
+
+class ContractError(ValueError):
+    """A message that does not satisfy its contract."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvalidRequest(ContractError):  # noqa: N818 - the name upstream code catches
+    """A request that does not parse; ``job_id`` is set when the raw JSON carried one."""
+
+    def __init__(self, reason: str, job_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.job_id = job_id
+
+
+class InvalidEvent(ContractError):  # noqa: N818 - pairs with InvalidRequest
+    """An event that does not parse."""
+
+
+def _load(raw: Raw) -> Any:
+    """Decode ``raw`` into a JSON value; a ValueError says what is wrong."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not valid UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+
+
+def _object(raw: Raw) -> tuple[dict[str, Any], str | None]:
+    value = _load(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"not a JSON object (got {type(value).__name__})")
+    job_id = value.get("job_id")
+    return value, job_id if isinstance(job_id, str) and job_id else None
+
+
+def _op_problem(domain: Domain, value: dict[str, Any]) -> str | None:
+    valid = ", ".join(ops_for(domain))
+    if "op" not in value:
+        return f"op is missing; valid ops: {valid}"
+    op = value["op"]
+    if op in ops_for(domain):
+        return None
+    home = domain_of_op(op) if isinstance(op, str) else None
+    hint = f" (it is a {home} op: send it to bria.{home}.requests)" if home else ""
+    return f"unknown op {op!r}{hint}; valid ops: {valid}"
+
+
+@overload
+def parse_request(domain: Literal["ingest"], raw: Raw) -> IngestRequest: ...
+@overload
+def parse_request(domain: Literal["caption"], raw: Raw) -> CaptionRequest: ...
+@overload
+def parse_request(domain: Literal["training"], raw: Raw) -> TrainingRequest: ...
+@overload
+def parse_request(domain: Literal["generation"], raw: Raw) -> GenerationRequest: ...
+@overload
+def parse_request(domain: Domain, raw: Raw) -> Any: ...
+def parse_request(domain: Domain, raw: Raw) -> Any:
+    """Parse a request of ``domain`` from JSON bytes, text or a mapping.
+
+    Raises InvalidRequest with a one-line reason, e.g. ``generation request 'job-7' is
+    invalid: num_results: Input should be less than or equal to 4``.
+    """
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}; domains: {', '.join(DOMAINS)}")
+    try:
+        value, job_id = _object(raw)
+    except ValueError as exc:
+        raise InvalidRequest(f"{domain} request is {exc}") from None
+    subject = f"{domain} request '{job_id}'" if job_id else f"{domain} request"
+    problem = _op_problem(domain, value)
+    if problem:
+        raise InvalidRequest(f"{subject} is invalid: {problem}", job_id)
+    try:
+        return request_adapter(domain).validate_python(value)
+    except ValidationError as exc:
+        reason = describe_errors(exc.errors(), drop_tags=ops_for(domain))
+        raise InvalidRequest(f"{subject} is invalid: {reason}", job_id) from None
+
+
+_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+def parse_event(raw: Raw) -> EventBase:
+    """Parse any event from JSON bytes, text or a mapping; raises InvalidEvent."""
+    try:
+        value, _ = _object(raw)
+    except ValueError as exc:
+        raise InvalidEvent(f"event is {exc}") from None
+    event_type = value.get("type")
+    if event_type not in EVENT_TYPES:
+        raise InvalidEvent(
+            f"event has unknown type {event_type!r}; known types: {', '.join(EVENT_TYPES)}"
+        )
+    try:
+        event: EventBase = _EVENT.validate_python(value)
+    except ValidationError as exc:
+        subject = f"{event_type} event"
+        if isinstance(value.get("event_id"), str):
+            subject += f" {value['event_id']}"
+        reason = describe_errors(exc.errors(), drop_tags=EVENT_TYPES)
+        raise InvalidEvent(f"{subject} is invalid: {reason}") from None
+    return event
