@@ -5,9 +5,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
-from bria_fleet_contracts import Domain, consumer_group, topics_for
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+)
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -30,6 +35,7 @@ from bria_fleet.runtime.outcomes import DomainLogic
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
 from bria_fleet.settings import ApiSettings, KafkaSettings
+from bria_fleet_contracts import Domain, consumer_group, topics_for
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +124,7 @@ class Worker:
         return broker
 
     async def _on_request(self, body: bytes, message: KafkaMessage) -> None:
-        record = message.raw_message
+        record = cast(ConsumerRecord, message.raw_message)
         running = self._require_running()
         await running.runner.handle(
             Delivery(
@@ -147,9 +153,7 @@ class Worker:
         options = aiokafka_options(self.kafka)
         logic = self._logic_factory()
         async with create_api(self.api_settings) as api:
-            producer = AIOKafkaProducer(
-                **options, acks="all", enable_idempotence=True, linger_ms=2
-            )
+            producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=2)
             await producer.start()
             table = OperationsTable(
                 AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None),
@@ -196,9 +200,7 @@ class Worker:
             consumer.pause(*consumer.assignment())
         if self._running is not None:
             try:
-                await asyncio.wait_for(
-                    self._running.runner.idle(), self.settings.graceful_timeout
-                )
+                await asyncio.wait_for(self._running.runner.idle(), self.settings.graceful_timeout)
             except TimeoutError:
                 logger.warning("jobs still in flight after the grace period are handed back")
         await stop_concurrent_processing(self.broker.context)

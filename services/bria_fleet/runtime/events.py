@@ -3,6 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
+from bria_fleet.runtime.outcomes import EventSpec
+from bria_fleet.runtime.records import OutboundMessage
 from bria_fleet_contracts import (
     Domain,
     ErrorInfo,
@@ -12,10 +16,6 @@ from bria_fleet_contracts import (
     render_follow_ups,
     topics_for,
 )
-from pydantic import BaseModel
-
-from bria_fleet.runtime.outcomes import EventSpec
-from bria_fleet.runtime.records import OutboundMessage
 
 
 def event_message(
@@ -44,15 +44,22 @@ def event_message(
 
 
 def follow_up_messages(
-    job_id: str, then: list[FollowUp], values: Mapping[str, str]
+    job_id: str,
+    then: list[FollowUp],
+    values: Mapping[str, str],
+    metadata: Mapping[str, str],
 ) -> list[OutboundMessage]:
     """The ``then`` requests of a finished job, rendered and addressed to their domains.
 
-    Raises the contracts' error naming the step when a placeholder or a field is wrong.
+    Raises ``FollowUpError`` naming the step when a placeholder or a field is wrong.
     """
     return [
-        OutboundMessage(topic=topics_for(domain).requests, key=request["job_id"], value=request)
-        for domain, request in render_follow_ups(job_id, then, values)
+        OutboundMessage(
+            topic=topics_for(rendered.domain).requests,
+            key=rendered.job_id,
+            value=rendered.request,
+        )
+        for rendered in render_follow_ups(job_id, then, values, metadata=metadata)
     ]
 
 

@@ -2,19 +2,16 @@
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from bria_fleet_contracts import Domain, ErrorInfo, InvalidRequest, topics_for
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from bria_fleet import metrics
 from bria_fleet.api import BriaApi, BriaApiError
-from bria_fleet.runtime import headers
 from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
 from bria_fleet.runtime.keyed_order import KeyedSerializer
 from bria_fleet.runtime.operations_table import OperationsTable
@@ -24,11 +21,19 @@ from bria_fleet.runtime.outcomes import (
     DomainLogic,
     EventSpec,
     JobContext,
-    JobFailed,
+    JobError,
     Watching,
 )
 from bria_fleet.runtime.records import FinishedRecord, OutboundMessage, WatchRecord, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet_contracts import (
+    Domain,
+    ErrorInfo,
+    FollowUpError,
+    InvalidRequest,
+    headers,
+    topics_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ class Delivery:
 
 
 def _error_info(error: BaseException) -> ErrorInfo:
-    if isinstance(error, BriaApiError | JobFailed):
+    if isinstance(error, BriaApiError | JobError):
         return ErrorInfo(
             code=error.code,
             message=str(error),
@@ -141,15 +146,15 @@ class JobRunner:
         )
         try:
             outcome = await self._logic.run(request, context)
-        except (BriaApiError, JobFailed) as error:
+        except (BriaApiError, JobError) as error:
             if error.retriable:
-                await self._retry_later(delivery, request.job_id, request.metadata, error)
+                await self._retry_later(delivery, request, error)
             else:
                 await self.finish_failed(request, error)
             return
         except Exception as error:  # a bug must not lose the request: retry, then dead-letter
             logger.exception("job %s: unexpected error", request.job_id)
-            await self._retry_later(delivery, request.job_id, request.metadata, error)
+            await self._retry_later(delivery, request, error)
             return
         if isinstance(outcome, Watching):
             await self._start_watch(request, outcome)
@@ -160,16 +165,18 @@ class JobRunner:
         """Record and publish a job's successful end, with its ``then`` follow-ups."""
         messages = [event_message(self._domain, outcome.event, request.job_id, request.metadata)]
         try:
-            messages += follow_up_messages(request.job_id, request.then or [], outcome.values)
-        except ValueError as error:
+            messages += follow_up_messages(
+                request.job_id, request.then, outcome.values, request.metadata
+            )
+        except FollowUpError as error:
             messages += self._broken_pipeline_messages(request, error)
         await self._finish(request.job_id, messages)
         metrics.JOBS.labels(self._domain, "completed").inc()
 
-    async def finish_failed(self, request: Any, error: BriaApiError | JobFailed) -> None:
+    async def finish_failed(self, request: Any, error: BriaApiError | JobError) -> None:
         """Record and publish a job's failure event."""
         event_type = getattr(error, "event_type", None) or f"{self._domain}.failed"
-        spec = EventSpec(event_type, {"op": request.op, "request": request_fields(request)})
+        spec = EventSpec(event_type, self._logic.failure_data(request))
         message = event_message(
             self._domain, spec, request.job_id, request.metadata, _error_info(error)
         )
@@ -217,13 +224,15 @@ class JobRunner:
         ]
         await self._durably(self._outbox.publish, messages)
 
-    def _broken_pipeline_messages(self, request: Any, error: ValueError) -> list[OutboundMessage]:
+    def _broken_pipeline_messages(
+        self, request: Any, error: FollowUpError
+    ) -> list[OutboundMessage]:
         """A follow-up that cannot be rendered ends, unrun, in a failure event of its own."""
-        step = getattr(error, "step", None) or "then"
-        domain: Domain = getattr(error, "domain", None) or self._domain
+        follow_up = next(f for f in request.then if f.step == error.step)
         info = ErrorInfo(code="invalid_follow_up", message=str(error), retriable=False)
-        spec = EventSpec(f"{domain}.failed", {"op": None, "step": step})
-        return [event_message(domain, spec, f"{request.job_id}/{step}", request.metadata, info)]
+        spec = EventSpec(f"{follow_up.domain}.failed", {"op": follow_up.request.get("op")})
+        job_id = f"{request.job_id}/{error.step}"
+        return [event_message(follow_up.domain, spec, job_id, request.metadata, info)]
 
     async def _reject(self, delivery: Delivery, invalid: InvalidRequest) -> None:
         """An unreadable or invalid request: dead-letter it, and fail its job if it has an id."""
@@ -231,26 +240,21 @@ class JobRunner:
         await self._dead_letter(delivery, "invalid_request", invalid.reason)
         if invalid.job_id is None:
             return
-        spec = EventSpec(f"{self._domain}.failed", {"op": None})
+        spec = EventSpec(f"{self._domain}.failed", {})
         info = ErrorInfo(code="invalid_request", message=invalid.reason, retriable=False)
         message = event_message(self._domain, spec, invalid.job_id, {}, info)
         await self._finish(invalid.job_id, [message])
 
-    async def _retry_later(
-        self,
-        delivery: Delivery,
-        job_id: str,
-        metadata: Mapping[str, str],
-        error: BaseException,
-    ) -> None:
+    async def _retry_later(self, delivery: Delivery, request: Any, error: BaseException) -> None:
         delays = self._settings.retry_delays
         attempt = delivery.attempt
         info = _error_info(error)
         if attempt < len(delays):
             metrics.JOBS.labels(self._domain, "retried").inc()
+            due_at = datetime.now(UTC) + timedelta(seconds=delays[attempt])
             extra = {
                 headers.ATTEMPT: str(attempt + 1),
-                headers.NOT_BEFORE: f"{time.time() + delays[attempt]:.3f}",
+                headers.DUE_AT: due_at.isoformat(),
                 headers.ERROR: info.message,
                 headers.ERROR_CODE: info.code,
             }
@@ -263,10 +267,12 @@ class JobRunner:
             )
             return
         metrics.JOBS.labels(self._domain, "dead_lettered").inc()
-        await self._dead_letter(delivery, info.code, f"gave up after {attempt + 1} attempts: "
-                                f"{info.message}")
-        spec = EventSpec(f"{self._domain}.failed", {"op": None, "attempts": attempt + 1})
-        await self._finish(job_id, [event_message(self._domain, spec, job_id, metadata, info)])
+        await self._dead_letter(
+            delivery, info.code, f"gave up after {attempt + 1} attempts: {info.message}"
+        )
+        spec = EventSpec(f"{self._domain}.failed", self._logic.failure_data(request))
+        message = event_message(self._domain, spec, request.job_id, request.metadata, info)
+        await self._finish(request.job_id, [message])
 
     async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:
         extra = {
@@ -285,9 +291,10 @@ class JobRunner:
         )
 
     async def _wait_until_due(self, delivery: Delivery) -> None:
-        not_before = delivery.headers.get(headers.NOT_BEFORE)
-        if not_before is not None:
-            await asyncio.sleep(max(0.0, float(not_before) - time.time()))
+        due_at = delivery.headers.get(headers.DUE_AT)
+        if due_at is not None:
+            wait = datetime.fromisoformat(due_at) - datetime.now(UTC)
+            await asyncio.sleep(max(0.0, wait.total_seconds()))
 
     async def _ensure_table_synced(self) -> None:
         while self._synced_epoch < self._epoch:

@@ -57,7 +57,7 @@ class StillRunning:
     events: tuple[EventSpec, ...] = ()
 
 
-class JobFailed(BriaFleetError):
+class JobError(BriaFleetError):
     """The job cannot succeed, for a reason that is not an API error (a failed status, ...)."""
 
     def __init__(
@@ -95,7 +95,7 @@ class WatchKind(Protocol):
     """How to follow one kind of long operation (``training``, ``captions``, ``generation``)."""
 
     async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
-        """Ask the API once; raise :class:`JobFailed` when the operation failed."""
+        """Ask the API once; raise :class:`JobError` when the operation failed."""
         ...
 
 
@@ -106,8 +106,12 @@ class DomainLogic(Protocol):
         """Parse and validate a request, raising ``InvalidRequest`` with a readable reason."""
         ...
 
+    def failure_data(self, request: Any) -> Mapping[str, Any]:
+        """The ``data`` of the domain's failure event for ``request``."""
+        ...
+
     async def run(self, request: Any, context: JobContext) -> Completed | Watching:
-        """Do the job's work; raise an API error or :class:`JobFailed` when it cannot."""
+        """Do the job's work; raise an API error or :class:`JobError` when it cannot."""
         ...
 
     @property

@@ -6,6 +6,7 @@ status finishes the job (records it, publishes its events), then tombstones the 
 """
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import json
@@ -23,7 +24,7 @@ from bria_fleet.api import BriaApi, BriaApiError
 from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
-from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobFailed, StillRunning
+from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobError, StillRunning
 from bria_fleet.runtime.records import OperationRecord, WatchRecord, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 
@@ -160,10 +161,8 @@ class Watcher:
             timeout = self._heap[0][0] - time.monotonic() if self._heap else None
             if timeout is None or timeout > 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
                 continue
             due, _, key = heapq.heappop(self._heap)
             entry = self._scheduled.get(key)
@@ -179,7 +178,9 @@ class Watcher:
         started = time.monotonic()
         try:
             if utcnow() >= watch.deadline_at:
-                await self._fail(watch, JobFailed("deadline_exceeded", self._deadline_message(watch)))
+                await self._fail(
+                    watch, JobError("deadline_exceeded", self._deadline_message(watch))
+                )
                 return
             try:
                 result = await self._logic.watch_kinds[kind].poll(self._api, watch)
@@ -190,7 +191,7 @@ class Watcher:
                     return
                 self._reschedule(key, entry)
                 return
-            except JobFailed as failure:
+            except JobError as failure:
                 metrics.POLL_REQUESTS.labels(kind, "failed").inc()
                 await self._fail(watch, failure)
                 return
@@ -233,7 +234,7 @@ class Watcher:
         await self._runner.durably_tombstone(watch.key)
         self._scheduled.pop(watch.key, None)
 
-    async def _fail(self, watch: WatchRecord, error: BriaApiError | JobFailed) -> None:
+    async def _fail(self, watch: WatchRecord, error: BriaApiError | JobError) -> None:
         await self._runner.finish_failed(self._request_of(watch), error)
         completed_at = getattr(error, "completed_at", None)
         if completed_at is not None:
