@@ -1,0 +1,1 @@
+"""Tests of bria_fleet.localkafka: the Kafka broker run without Docker."""
