@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import cast
 
@@ -35,6 +35,7 @@ from bria_fleet.runtime.outcomes import DomainLogic
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
 from bria_fleet.settings import ApiSettings, KafkaSettings
+from bria_fleet.topics_admin import require_topics
 from bria_fleet_contracts import Domain, consumer_group, topics_for
 
 logger = logging.getLogger(__name__)
@@ -152,46 +153,43 @@ class Worker:
     async def _lifespan(self) -> AsyncIterator[None]:
         options = aiokafka_options(self.kafka)
         logic = self._logic_factory()
-        async with create_api(self.api_settings) as api:
+        partitions = await require_topics(self.kafka, list(self.topics.all))
+        async with AsyncExitStack() as stack:
+            api = await stack.enter_async_context(create_api(self.api_settings))
             producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=2)
             await producer.start()
+            stack.push_async_callback(producer.stop)
             table = OperationsTable(
                 AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None),
                 self.topics.operations,
             )
-            await table.start()
+            await table.start(partitions[self.topics.operations])
+            stack.push_async_callback(table.stop)
             outbox = Outbox(producer)
             runner = JobRunner(self.domain, logic, api, table, outbox, self.settings)
+            membership = AIOKafkaConsumer(
+                **options,
+                group_id=f"{consumer_group(self.domain)}-watcher",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
             watcher = Watcher(
-                logic,
-                runner,
-                api,
-                table,
-                outbox,
-                AIOKafkaConsumer(
-                    **options,
-                    group_id=f"{consumer_group(self.domain)}-watcher",
-                    enable_auto_commit=False,
-                    auto_offset_reset="earliest",
-                ),
-                self.topics.operations,
-                self.settings,
+                logic, runner, api, table, outbox, membership, self.topics.operations, self.settings
             )
             await watcher.start()
+            stack.push_async_callback(watcher.stop)
             self._running = _Running(api, producer, table, runner, watcher)
+            stack.callback(self._forget_running)
             await initialize_concurrent_processing(
                 context=self.broker.context,
                 concurrency_limit=self.settings.concurrency,
                 commit_batch_size=self.settings.commit_batch_size,
                 commit_batch_timeout_sec=self.settings.commit_interval_seconds,
             )
-            try:
-                yield
-            finally:
-                await watcher.stop()
-                await table.stop()
-                await producer.stop()
-                self._running = None
+            yield
+
+    def _forget_running(self) -> None:
+        self._running = None
 
     async def _drain(self) -> None:
         """Stop fetching, let jobs in flight finish within the grace period, commit."""

@@ -43,15 +43,9 @@ class OperationsTable:
         self._reader: asyncio.Task[None] | None = None
         self._progress = asyncio.Condition()
 
-    async def start(self) -> None:
-        """Assign every partition, rewind to the beginning and start reading."""
+    async def start(self, partitions: Iterable[int]) -> None:
+        """Assign the topic's partitions, rewind to the beginning and start reading."""
         await self._consumer.start()
-        partitions = self._consumer.partitions_for_topic(self._topic)
-        if not partitions:
-            await self._consumer.stop()
-            raise RuntimeError(
-                f"topic {self._topic!r} does not exist; run `bria-fleet topics create` first"
-            )
         self._partitions = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(self._partitions)
         await self._consumer.seek_to_beginning(*self._partitions)

@@ -1,0 +1,66 @@
+"""``bria-fleet worker``: run one domain's consumer, or all of them side by side."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from typing import Annotated, Literal
+
+import typer
+import uvicorn
+
+from bria_fleet.cli.app import app
+from bria_fleet.runtime.app import Worker
+from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.workers.registry import available_domains, logic_for
+from bria_fleet_contracts import Domain
+
+WorkerChoice = Literal["ingest", "caption", "training", "generation", "all"]
+
+
+def serve(domain: Domain, settings: WorkerSettings) -> None:
+    """Run ``domain``'s worker in the foreground until SIGINT or SIGTERM."""
+    worker = Worker(domain, logic_for(domain), settings=settings)
+    uvicorn.run(
+        worker.app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_timeout) + 1,
+    )
+
+
+def _serve_all(settings: WorkerSettings) -> int:
+    """One child process per domain, on consecutive HTTP ports; signals are passed on."""
+    children: list[subprocess.Popen[bytes]] = []
+    for offset, domain in enumerate(available_domains()):
+        env = {**os.environ, "HTTP_PORT": str(settings.http_port + offset)}
+        command = [sys.executable, "-m", "bria_fleet", "worker", domain]
+        children.append(subprocess.Popen(command, env=env))
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    return max(child.wait() for child in children)
+
+
+@app.command()
+def worker(
+    domain: Annotated[WorkerChoice, typer.Argument(help="The domain, or all of them.")],
+    http_port: Annotated[
+        int | None, typer.Option(help="Port of /metrics, /healthz, /readyz [env HTTP_PORT].")
+    ] = None,
+) -> None:
+    """Run a worker: consume bria.<domain>.requests, call the Bria API, publish events."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = WorkerSettings()
+    if http_port is not None:
+        settings = settings.model_copy(update={"http_port": http_port})
+    if domain == "all":
+        raise typer.Exit(_serve_all(settings))
+    serve(domain, settings)
