@@ -1,0 +1,265 @@
+"""One HTTP transport per process: auth, retries, the shared budget, metrics, error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+from tenacity import AsyncRetrying, RetryCallState
+
+from bria_fleet.api._errors import (
+    ApiConnectionError,
+    ApiTimeout,
+    BriaApiError,
+    InvalidResponse,
+    RateLimited,
+    error_for_status,
+    map_exceptions,
+)
+from bria_fleet.api._redact import redact
+from bria_fleet.api._retry import RetryPolicy, parse_retry_after
+from bria_fleet.api._throttle import Throttle
+from bria_fleet.metrics import API_REQUEST_DURATION, API_REQUESTS
+from bria_fleet.settings import ApiSettings
+
+__all__ = ["HeaderAuth", "Transport"]
+
+logger = logging.getLogger("bria_fleet.api")
+
+
+class HeaderAuth(httpx.Auth):
+    """Adds the token header to each request; the token never appears in its repr."""
+
+    def __init__(self, header: str, token: SecretStr) -> None:
+        self.header = header
+        self._token = token
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth(header={self.header!r})"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[self.header] = self._token.get_secret_value()
+        yield request
+
+
+class Transport:
+    """Sends one logical API call: waits for the process budget, retries retriable failures
+    (backoff with full jitter, ``Retry-After`` honoured, bounded by attempts and budget),
+    records metrics by route template, and raises the most specific ``BriaApiError``.
+    """
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        auth: HeaderAuth,
+        throttle: Throttle,
+        client: httpx.AsyncClient | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = settings.base_url.rstrip("/")
+        self.policy = policy or RetryPolicy.from_settings(settings)
+        self.throttle = throttle
+        self._secrets = frozenset(
+            [settings.token.get_secret_value()] if settings.token is not None else []
+        )
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                settings.timeout_seconds, connect=settings.connect_timeout_seconds
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_keepalive_connections,
+            ),
+        )
+        self._client.auth = auth
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def call(
+        self,
+        method: str,
+        route: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        json: Any = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send ``method route`` (a route template, filled from ``path``) until it succeeds
+        or fails for good; return the successful response.
+        """
+        url = self.base_url + route.format_map(
+            {key: quote(str(value), safe="") for key, value in (path or {}).items()}
+        )
+        started = self._clock()
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= self.policy.attempts:
+                return True
+            elapsed = self._clock() - started
+            return elapsed + state.upcoming_sleep > self.policy.budget_seconds
+
+        retrying = AsyncRetrying(
+            retry=_is_retriable,
+            wait=self._wait,
+            stop=stop,
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        response: httpx.Response = await retrying(
+            self._attempt, method, route, url, json=json, files=files, params=params
+        )
+        return response
+
+    async def call_json(self, method: str, route: str, **kwargs: Any) -> Any:
+        """Like ``call``, returning the decoded JSON body (``None`` when there is none)."""
+        response = await self.call(method, route, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise InvalidResponse(
+                f"{method} {route} answered {response.status_code} with a body that is not JSON",
+                method=method,
+                route=route,
+                http_status=response.status_code,
+            ) from exc
+
+    async def _attempt(
+        self,
+        method: str,
+        route: str,
+        url: str,
+        *,
+        json: Any,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        params: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        await self.throttle.acquire()
+        started = time.perf_counter()
+        try:
+            with map_exceptions(method, route):
+                response = await self._client.request(
+                    method, url, json=json, files=files, params=params
+                )
+        except BriaApiError as error:
+            self._record(route, method, _failure_label(error), started)
+            raise
+        self._record(route, method, str(response.status_code), started)
+        logger.debug("%s %s answered %s", method, route, response.status_code)
+        if response.is_success:
+            return response
+        raise self._error(response, method, route)
+
+    def _record(self, route: str, method: str, status: str, started: float) -> None:
+        API_REQUESTS.labels(route=route, method=method, status=status).inc()
+        API_REQUEST_DURATION.labels(route=route).observe(time.perf_counter() - started)
+
+    def _error(self, response: httpx.Response, method: str, route: str) -> BriaApiError:
+        api_message = api_message_of(response)
+        if api_message is not None:
+            api_message = redact(api_message, self._secrets)
+        retry_after = None
+        if response.status_code == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return error_for_status(
+            response.status_code,
+            method=method,
+            route=route,
+            api_message=api_message,
+            retry_after=retry_after,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, RateLimited):
+            delay = (
+                error.retry_after
+                if error.retry_after is not None
+                else self.policy.backoff(state.attempt_number, self._rng)
+            )
+            self.throttle.back_off(delay)
+            return delay
+        return self.policy.backoff(state.attempt_number, self._rng)
+
+
+def _failure_label(error: BriaApiError) -> str:
+    if isinstance(error, ApiTimeout):
+        return "timeout"
+    if isinstance(error, ApiConnectionError):
+        return "connection_error"
+    return error.code
+
+
+def _is_retriable(state: RetryCallState) -> bool:
+    error = state.outcome.exception() if state.outcome is not None else None
+    return isinstance(error, BriaApiError) and error.retriable
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, BriaApiError):
+        logger.info(
+            "retrying %s %s in %.2fs after %s (attempt %d)",
+            error.method,
+            error.route,
+            state.upcoming_sleep,
+            error.code,
+            state.attempt_number,
+        )
+
+
+def api_message_of(response: httpx.Response) -> str | None:
+    """The API's own explanation in an error body, in any of the documented shapes."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:500] or None
+    return _message_in(body)
+
+
+def _message_in(body: Any) -> str | None:
+    if isinstance(body, str):
+        return body or None
+    if isinstance(body, list):
+        parts = [m for m in (_message_in(item) for item in body) if m]
+        return "; ".join(parts) or None
+    if not isinstance(body, dict):
+        return None
+    for key in ("error", "detail", "message", "msg", "errors"):
+        value = body.get(key)
+        if isinstance(value, dict):
+            message = _message_in(value)
+            code = value.get("code")
+            if message and code is not None and str(code) not in message:
+                return f"{message} (code {code})"
+            if message:
+                return message
+        elif isinstance(value, list | str) and (message := _message_in(value)):
+            location = body.get("loc")
+            if key == "msg" and isinstance(location, list):
+                return f"{'.'.join(str(p) for p in location)}: {message}"
+            return message
+    return None
