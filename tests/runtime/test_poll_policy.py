@@ -27,9 +27,10 @@ def test_huge_poll_counts_do_not_overflow() -> None:
 def test_training_polls_start_slower_than_generation_polls() -> None:
     settings = WorkerSettings()
 
-    assert settings.poll_policy("training").first_delay > settings.poll_policy(
-        "generation"
-    ).first_delay
+    assert (
+        settings.poll_policy("training").first_delay
+        > settings.poll_policy("generation").first_delay
+    )
     assert settings.poll_policy("unknown-kind") == settings.poll_policy("generation")
 
 

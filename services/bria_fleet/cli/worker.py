@@ -8,10 +8,10 @@ import sys
 from typing import Annotated, Literal
 
 import typer
-import uvicorn
 
 from bria_fleet.cli.app import app
 from bria_fleet.runtime.app import Worker
+from bria_fleet.runtime.serve import serve
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet.workers.registry import available_domains, logic_for
 from bria_fleet_contracts import Domain
@@ -19,17 +19,10 @@ from bria_fleet_contracts import Domain
 WorkerChoice = Literal["ingest", "caption", "training", "generation", "all"]
 
 
-def serve(domain: Domain, settings: WorkerSettings) -> None:
+def _serve_one(domain: Domain, settings: WorkerSettings) -> int:
     """Run ``domain``'s worker in the foreground until SIGINT or SIGTERM."""
     worker = Worker(domain, logic_for(domain), settings=settings)
-    uvicorn.run(
-        worker.app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.graceful_timeout) + 1,
-    )
+    return serve(worker.app, settings.http_host, settings.http_port, settings.graceful_timeout)
 
 
 def _serve_all(settings: WorkerSettings) -> int:
@@ -63,4 +56,4 @@ def worker(
         settings = settings.model_copy(update={"http_port": http_port})
     if domain == "all":
         raise typer.Exit(_serve_all(settings))
-    serve(domain, settings)
+    raise typer.Exit(_serve_one(domain, settings))

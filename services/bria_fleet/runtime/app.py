@@ -63,7 +63,10 @@ class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker.partitions_assigned()
 
 
-def _raw_body(message: KafkaMessage) -> bytes:
+async def _raw_body(message: KafkaMessage) -> bytes:
+    # Asynchronous on purpose: faststream runs a synchronous decoder in a thread pool, and
+    # that hop would let a later message of a key overtake an earlier one before
+    # JobRunner's per-key lock.
     return message.body
 
 

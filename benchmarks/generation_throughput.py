@@ -1,0 +1,283 @@
+"""Generation throughput of one worker process, against the ideal and against a bare loop.
+
+Starts its own Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and its own simulator
+process, then measures in the same process tree:
+
+1. at a fixed simulated latency L with an in-flight limit C, jobs per second of a
+   ``bria-fleet worker generation`` process against the ideal C / L;
+2. at zero latency, jobs per second of the worker against a bare aiokafka consume → httpx
+   POST → aiokafka produce loop with the same concurrency and no guarantees;
+
+and prints both ratios and the worker's peak RSS. Requests are published before the
+consumer starts, so only consumption is timed. Usage:
+
+    python benchmarks/generation_throughput.py [--jobs 1500] [--concurrency 64]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from bria_fleet.localkafka import LocalKafka
+from bria_fleet.settings import KafkaSettings
+from bria_fleet.topics_admin import create_fleet_topics, require_topics
+from bria_fleet_contracts import topics_for
+
+TOPICS = topics_for("generation")
+SIM_TOKEN = "bench-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(job_id: str) -> bytes:
+    body = {"job_id": job_id, "op": "text_to_image", "model_id": "300", "prompt": f"cat {job_id}"}
+    return json.dumps(body).encode()
+
+
+async def publish(bootstrap: str, topic: str, job_ids: list[str]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        sends = [
+            await producer.send(topic, request(job_id), key=job_id.encode()) for job_id in job_ids
+        ]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def wait_for_events(bootstrap: str, topic: str, job_ids: set[str]) -> float:
+    """Read ``topic`` from its current end until every job has an event; the time it ended."""
+    described = await require_topics(KafkaSettings(bootstrap_servers=bootstrap), [topic])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in described[topic]]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        await consumer.position(tp)
+    return await _drain(consumer, job_ids)
+
+
+async def _drain(consumer: AIOKafkaConsumer, job_ids: set[str]) -> float:
+    pending = set(job_ids)
+    try:
+        while pending:
+            batches = await consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                for message in messages:
+                    pending.discard(json.loads(message.value)["job_id"])
+        return time.perf_counter()
+    finally:
+        await consumer.stop()
+
+
+def start_worker(
+    bootstrap: str, sim_url: str, concurrency: int, log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "BRIA_API_BASE_URL": sim_url,
+        "BRIA_API_TOKEN": SIM_TOKEN,
+        "HTTP_PORT": str(port),
+        "WORKER_CONCURRENCY": str(concurrency),
+        "BRIA_API_MAX_CONNECTIONS": str(concurrency * 2),
+        "BRIA_API_MAX_KEEPALIVE_CONNECTIONS": str(concurrency * 2),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bria_fleet", "worker", "generation"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def measure_worker(
+    bootstrap: str, sim_url: str, jobs: int, concurrency: int, log: Path
+) -> tuple[float, float]:
+    """Jobs per second of a worker process, and its peak RSS in MiB."""
+    job_ids = [f"bench-{uuid.uuid4().hex[:8]}-{n}" for n in range(jobs)]
+    await publish(bootstrap, TOPICS.requests, job_ids)
+    waiting = asyncio.create_task(wait_for_events(bootstrap, TOPICS.events, set(job_ids)))
+    await asyncio.sleep(1.0)  # the reader is positioned before the worker starts
+    process, port = start_worker(bootstrap, sim_url, concurrency, log)
+    try:
+        started = await wait_until_consuming(port, process)
+        finished = await waiting
+        rss = peak_rss_mib(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    return jobs / (finished - started), rss
+
+
+async def wait_until_consuming(port: int, process: subprocess.Popen[bytes]) -> float:
+    async with httpx.AsyncClient() as client:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit("the worker exited before it was ready; see its log")
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return time.perf_counter()
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency: int) -> float:
+    """Jobs per second of the simplest concurrent consume → POST → produce loop."""
+    job_ids = [f"bare-{uuid.uuid4().hex[:8]}-{n}" for n in range(jobs)]
+    topic = f"bench.bare.{uuid.uuid4().hex[:8]}"
+    await publish(bootstrap, topic, job_ids)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=topic, auto_offset_reset="earliest"
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2)
+    limits = httpx.Limits(
+        max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2
+    )
+    headers = {"api_token": SIM_TOKEN}
+    async with httpx.AsyncClient(base_url=sim_url, limits=limits, headers=headers) as http:
+        await consumer.start()
+        await producer.start()
+        slots = asyncio.Semaphore(concurrency)
+        done = 0
+        all_done = asyncio.Event()
+
+        async def one(value: bytes) -> None:
+            nonlocal done
+            body = json.loads(value)
+            try:
+                answer = await http.post(
+                    "/v1/text-to-image/tailored/300", json={"prompt": body["prompt"], "sync": True}
+                )
+                await producer.send_and_wait(topic + ".out", answer.content)
+            finally:
+                slots.release()
+                done += 1
+                if done == jobs:
+                    all_done.set()
+
+        started = time.perf_counter()
+        tasks = set()
+        while not all_done.is_set() and done + len(tasks) < jobs * 2:
+            batches = await consumer.getmany(timeout_ms=100)
+            for messages in batches.values():
+                for message in messages:
+                    await slots.acquire()
+                    task = asyncio.create_task(one(message.value))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            if done >= jobs:
+                break
+        await all_done.wait()
+        elapsed = time.perf_counter() - started
+        await consumer.stop()
+        await producer.stop()
+    return jobs / elapsed
+
+
+def set_latency(sim_url: str, seconds: float) -> None:
+    """Every call takes ``seconds``; a synchronous generation adds nothing of its own."""
+    body = {"latency": {"fixed_seconds": seconds}}
+    httpx.put(f"{sim_url}/_sim/faults", json=body).raise_for_status()
+    httpx.put(f"{sim_url}/_sim/timing", json={"generation_seconds": 0}).raise_for_status()
+
+
+def wait_for_simulator(sim_url: str) -> None:
+    for _ in range(100):
+        try:
+            httpx.get(f"{sim_url}/_sim/health").raise_for_status()
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the simulator did not start")
+
+
+async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, work: Path) -> None:
+    await create_fleet_topics(KafkaSettings(bootstrap_servers=bootstrap), partitions=3)
+    concurrency = args.concurrency
+
+    set_latency(sim_url, args.latency)
+    rate, rss = await measure_worker(bootstrap, sim_url, args.jobs, concurrency, work / "w1.log")
+    ideal = concurrency / args.latency
+    print(
+        f"latency {args.latency * 1000:.0f} ms, C={concurrency}, 3 partitions, {args.jobs} jobs:"
+        f" worker {rate:.1f} jobs/s; ideal C/latency {ideal:.1f} jobs/s; ratio"
+        f" {rate / ideal:.2f} (per-partition sequential: {3 / args.latency:.1f} jobs/s);"
+        f" worker peak RSS {rss:.0f} MiB"
+    )
+
+    set_latency(sim_url, 0.0)
+    worker_rate, rss = await measure_worker(
+        bootstrap, sim_url, args.fast_jobs, concurrency, work / "w2.log"
+    )
+    bare_rate = await measure_bare_loop(bootstrap, sim_url, args.fast_jobs, concurrency)
+    print(
+        f"latency 0, C={concurrency}, {args.fast_jobs} jobs: worker {worker_rate:.1f} jobs/s;"
+        f" bare consume->POST->produce loop {bare_rate:.1f} jobs/s;"
+        f" ratio {worker_rate / bare_rate:.2f}; worker peak RSS {rss:.0f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=1500)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds, for phase 1")
+    parser.add_argument("--fast-jobs", type=int, default=3000, help="jobs at zero latency")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bria-bench-"))
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        broker = LocalKafka(work / "kafka", port=free_port(), detach=False)
+        broker.start(timeout=120)
+        bootstrap = broker.bootstrap
+    sim_port = free_port()
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "bria_fleet", "sim", "--port", str(sim_port), "--token", SIM_TOKEN],
+        stdout=(work / "sim.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    try:
+        wait_for_simulator(sim_url)
+        print(f"broker {bootstrap}, simulator {sim_url}, logs in {work}")
+        asyncio.run(run_phases(args, bootstrap, sim_url, work))
+    finally:
+        sim.terminate()
+        sim.wait(30)
+        if broker is not None:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
