@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from httpx_aiohttp import AiohttpTransport
 
 from bria_fleet.localkafka import LocalKafka
 from bria_fleet.settings import KafkaSettings
@@ -102,8 +103,10 @@ def start_worker(
         "BRIA_API_MAX_CONNECTIONS": str(concurrency * 2),
         "BRIA_API_MAX_KEEPALIVE_CONNECTIONS": str(concurrency * 2),
     }
+    profile = os.environ.get("BENCH_PROFILE_WORKER")
+    profiler = ["-m", "cProfile", "-o", f"{profile}.{log.stem}"] if profile else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "bria_fleet", "worker", "generation"],
+        [sys.executable, *profiler, "-m", "bria_fleet", "worker", "generation"],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -129,12 +132,62 @@ async def measure_worker(
     process, port = start_worker(bootstrap, sim_url, concurrency, log)
     try:
         started = await wait_until_consuming(port, process)
+        sampling = asyncio.create_task(sample_in_flight(port))
         finished = await waiting
+        sampling.cancel()
+        samples = await sampling
         rss = peak_rss_mib(process.pid)
+        await print_durations(port)
+        if samples:
+            print(
+                f"  jobs in flight in the worker: mean {sum(samples) / len(samples):.1f},"
+                f" max {max(samples):.0f} ({len(samples)} samples)"
+            )
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
     return jobs / (finished - started), rss
+
+
+async def sample_in_flight(port: int) -> list[float]:
+    """Read the worker's in-flight gauge every 100 ms until cancelled."""
+    samples: list[float] = []
+    async with httpx.AsyncClient() as client:
+        try:
+            while True:
+                text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+                for line in text.splitlines():
+                    if line.startswith("bria_fleet_jobs_in_flight{"):
+                        samples.append(float(line.rsplit(" ", 1)[1]))
+                await asyncio.sleep(0.1)
+        except asyncio.CancelledError:
+            return samples
+
+
+async def print_durations(port: int) -> None:
+    """Mean time of one API call and of one whole job, from the worker's own histograms."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        for metric in (
+            "bria_fleet_api_request_duration_seconds",
+            "bria_fleet_kafka_write_duration_seconds",
+            "faststream_received_processed_messages_duration_seconds",
+        ):
+            for suffix in ("_sum", "_count"):
+                if name.startswith(metric + suffix):
+                    key = metric + suffix
+                    totals[key] = totals.get(key, 0.0) + float(value)
+    for metric, label in (
+        ("bria_fleet_api_request_duration_seconds", "API call"),
+        ("bria_fleet_kafka_write_duration_seconds", "Kafka write (acknowledged)"),
+        ("faststream_received_processed_messages_duration_seconds", "whole job"),
+    ):
+        count = totals.get(metric + "_count", 0.0)
+        if count:
+            print(f"  mean {label}: {1000 * totals[metric + '_sum'] / count:.1f} ms")
 
 
 async def wait_until_consuming(port: int, process: subprocess.Popen[bytes]) -> float:
@@ -163,7 +216,11 @@ async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency
         max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2
     )
     headers = {"api_token": SIM_TOKEN}
-    async with httpx.AsyncClient(base_url=sim_url, limits=limits, headers=headers) as http:
+    # The same HTTP stack as the worker's client, so the ratio measures only our runtime.
+    transport = AiohttpTransport(limits=limits)
+    async with httpx.AsyncClient(
+        base_url=sim_url, limits=limits, headers=headers, transport=transport
+    ) as http:
         await consumer.start()
         await producer.start()
         slots = asyncio.Semaphore(concurrency)

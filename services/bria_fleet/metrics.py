@@ -71,3 +71,11 @@ JOBS_IN_FLIGHT = Gauge(
     ["domain"],
     registry=REGISTRY,
 )
+KAFKA_WRITE_DURATION = Histogram(
+    "bria_fleet_kafka_write_duration_seconds",
+    "From handing messages to the producer to Kafka's acknowledgement, by what was written"
+    " (messages, record, tombstone, forward).",
+    ["kind"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)

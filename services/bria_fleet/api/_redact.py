@@ -2,7 +2,7 @@
 
 Nothing in the client logs headers; this filter is the second line of defence. Logger
 filters only see records of their own logger, so it is added to each logger that handles
-requests (ours, httpx's and httpcore's).
+requests (ours, httpx's, aiohttp's that carries them, and httpcore's for injected clients).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ _LOGGERS = (
     "httpcore.proxy",
     "hpack",
     "hpack.hpack",
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 

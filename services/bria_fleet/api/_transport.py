@@ -7,10 +7,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState
 
@@ -49,6 +51,24 @@ class HeaderAuth(httpx.Auth):
         yield request
 
 
+def _pooled_client(settings: ApiSettings) -> httpx.AsyncClient:
+    """An httpx client whose connections aiohttp manages.
+
+    httpcore's own pool does work quadratic in the requests in flight: at 64 concurrent
+    calls the client spent ~13 ms of CPU per request against ~1.2 ms with aiohttp's pool
+    (measured against the simulator); the fleet runs many calls at once by design.
+    """
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_keepalive_connections,
+    )
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits),
+        timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
+        limits=limits,
+    )
+
+
 class Transport:
     """Sends one logical API call: waits for the process budget, retries retriable failures
     (backoff with full jitter, ``Retry-After`` honoured, bounded by attempts and budget),
@@ -73,15 +93,7 @@ class Transport:
         self._secrets = frozenset(
             [settings.token.get_secret_value()] if settings.token is not None else []
         )
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.timeout_seconds, connect=settings.connect_timeout_seconds
-            ),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_keepalive_connections,
-            ),
-        )
+        self._client = client or _pooled_client(settings)
         self._client.auth = auth
         self._sleep = sleep
         self._clock = clock
@@ -111,6 +123,23 @@ class Transport:
             {key: quote(str(value), safe="") for key, value in (path or {}).items()}
         )
         started = self._clock()
+        attempt = partial(self._attempt, method, route, url, json=json, files=files, params=params)
+        try:
+            return await attempt()
+        except BriaApiError as error:
+            if not error.retriable:
+                raise
+            first_failure: BriaApiError | None = error
+
+        # Most calls succeed at once, and building a retry loop costs more CPU than the call
+        # itself, so tenacity takes over only now. It is handed the failure as its own first
+        # attempt, so waits, Retry-After, the budget and the logs are as if it had run it.
+        async def replay_then_attempt() -> httpx.Response:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return await attempt()
 
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number >= self.policy.attempts:
@@ -126,9 +155,7 @@ class Transport:
             before_sleep=_log_retry,
             reraise=True,
         )
-        response: httpx.Response = await retrying(
-            self._attempt, method, route, url, json=json, files=files, params=params
-        )
+        response: httpx.Response = await retrying(replay_then_attempt)
         return response
 
     async def call_json(self, method: str, route: str, **kwargs: Any) -> Any:

@@ -51,6 +51,8 @@ def worker(
 ) -> None:
     """Run a worker: consume bria.<domain>.requests, call the Bria API, publish events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request at INFO; the API metrics already count them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = WorkerSettings()
     if http_port is not None:
         settings = settings.model_copy(update={"http_port": http_port})

@@ -109,6 +109,9 @@ class Worker:
             security=faststream_security(self.kafka),
             client_id=f"{self.settings.client_id}-{self.domain}",
             graceful_timeout=self.settings.graceful_timeout,
+            # One line per message received and processed is noise at hundreds of jobs a
+            # second; the Prometheus metrics count them. Errors are still logged.
+            log_level=logging.DEBUG,
         )
         # The concurrency middleware must be the outermost; metrics then time the real work.
         broker.add_middleware(KafkaConcurrentProcessingMiddleware)

@@ -162,14 +162,18 @@ class JobRunner:
             await self.finish_completed(request, outcome)
 
     async def finish_completed(self, request: Any, outcome: Completed) -> None:
-        """Record and publish a job's successful end, with its ``then`` follow-ups."""
+        """Record and publish a job's end; ``then`` follow-ups run only after ``*.completed``.
+
+        (A job can end without failing and without completing, e.g. ``training.stopped``.)
+        """
         messages = [event_message(self._domain, outcome.event, request.job_id, request.metadata)]
-        try:
-            messages += follow_up_messages(
-                request.job_id, request.then, outcome.values, request.metadata
-            )
-        except FollowUpError as error:
-            messages += self._broken_pipeline_messages(request, error)
+        if outcome.event.type.endswith(".completed"):
+            try:
+                messages += follow_up_messages(
+                    request.job_id, request.then, outcome.values, request.metadata
+                )
+            except FollowUpError as error:
+                messages += self._broken_pipeline_messages(request, error)
         await self._finish(request.job_id, messages)
         metrics.JOBS.labels(self._domain, "completed").inc()
 
@@ -311,8 +315,14 @@ class JobRunner:
         """Retry a Kafka write until it is acknowledged; only cancellation stops trying.
 
         Returning before the write is durable would let the offset be committed past a
-        request whose outcome was lost.
+        request whose outcome was lost. The first try runs bare: a retry loop costs more
+        CPU than the write, and most writes succeed at once.
         """
+        try:
+            await operation(*args)
+            return
+        except KafkaError as error:
+            logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(KafkaError),
             wait=wait_exponential_jitter(initial=0.2, max=5.0),

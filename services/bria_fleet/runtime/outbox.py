@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer
 
+from bria_fleet.metrics import KAFKA_WRITE_DURATION
 from bria_fleet.runtime.records import OperationRecord, OutboundMessage
 
 
@@ -26,6 +27,10 @@ class Outbox:
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         """Send every message and wait until all are acknowledged."""
+        with KAFKA_WRITE_DURATION.labels("messages").time():
+            await self._publish(messages)
+
+    async def _publish(self, messages: Sequence[OutboundMessage]) -> None:
         pending = [
             await self._producer.send(
                 message.topic,
@@ -39,18 +44,21 @@ class Outbox:
 
     async def put(self, topic: str, record: OperationRecord) -> None:
         """Write an operations record under its key."""
-        await self._producer.send_and_wait(
-            topic, key=record.key.encode(), value=record.model_dump_json().encode()
-        )
+        with KAFKA_WRITE_DURATION.labels("record").time():
+            await self._producer.send_and_wait(
+                topic, key=record.key.encode(), value=record.model_dump_json().encode()
+            )
 
     async def tombstone(self, topic: str, key: str) -> None:
         """Delete ``key`` from a compacted topic."""
-        await self._producer.send_and_wait(topic, key=key.encode(), value=None)
+        with KAFKA_WRITE_DURATION.labels("tombstone").time():
+            await self._producer.send_and_wait(topic, key=key.encode(), value=None)
 
     async def forward(
         self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
     ) -> None:
         """Send a raw message on (to the retry or dead-letter topic) with extra headers."""
-        await self._producer.send_and_wait(
-            topic, key=key, value=value, headers=encode_headers(headers)
-        )
+        with KAFKA_WRITE_DURATION.labels("forward").time():
+            await self._producer.send_and_wait(
+                topic, key=key, value=value, headers=encode_headers(headers)
+            )
