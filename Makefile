@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-fast lint format demo up clean kafka-jars
+.PHONY: setup test test-fast lint format demo up bench clean kafka-jars
 
 setup: $(STAMP)
 
@@ -26,6 +26,19 @@ test: setup kafka-jars
 ## Only the fast tests that need no broker.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not integration"
+
+## Everything from nothing: a local Kafka broker, the API simulator, the workers, one job
+## of every generation op, then everything stopped again.
+demo: setup kafka-jars
+	$(BIN)/bria-fleet demo
+
+## The fleet in the foreground until Ctrl-C.
+up: setup kafka-jars
+	$(BIN)/bria-fleet up
+
+## Generation throughput against the ideal and a bare loop (a few minutes).
+bench: setup kafka-jars
+	$(BIN)/python benchmarks/generation_throughput.py
 
 lint: setup
 	$(BIN)/ruff check .
