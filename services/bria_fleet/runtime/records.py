@@ -2,7 +2,8 @@
 
 Two kinds of record share the compacted topic:
 
-- a *watch* (key ``<kind>:<target id>``): a long operation this domain is following;
+- a *watch* (key ``<kind>:<target id>:<job_id>``): a long operation one job is following
+  (two jobs may follow the same model or dataset, each to its own end);
 - a *finished job* (key ``job:<job_id>``): the terminal event(s) a job ended in, so that a
   redelivered request re-emits them instead of calling the API again.
 """
@@ -46,7 +47,7 @@ class WatchRecord(BaseModel):
     @property
     def key(self) -> str:
         """The record's key in the operations topic."""
-        return watch_key(self.kind, self.target_id)
+        return watch_key(self.kind, self.target_id, self.job_id)
 
 
 class FinishedRecord(BaseModel):
@@ -69,9 +70,9 @@ OPERATION_RECORD: TypeAdapter[OperationRecord] = TypeAdapter(
 )
 
 
-def watch_key(kind: str, target_id: str) -> str:
-    """The operations-topic key of a watch."""
-    return f"{kind}:{target_id}"
+def watch_key(kind: str, target_id: str, job_id: str) -> str:
+    """The operations-topic key of one job's watch of one operation."""
+    return f"{kind}:{target_id}:{job_id}"
 
 
 def finished_key(job_id: str) -> str:
