@@ -197,6 +197,52 @@ def example_requests() -> list[RequestBase]:
     return [*_ingest(), *_caption(), *_training(), *_generation()]
 
 
+def pipeline_example() -> IngestImagesRequest:
+    """One ingest request that takes a brand's images all the way to generated assets.
+
+    ingest → caption (regenerate all captions) → training → generation, each step a
+    follow-up of the one before (DESIGN §5), on the simulator's seeded project.
+    """
+    generate = {
+        "step": "generate",
+        "domain": "generation",
+        "request": {
+            "op": "text_to_image",
+            "model_id": "{model_id}",
+            "prompt": "the mascot waving from a hot-air balloon",
+            "num_results": 2,
+        },
+    }
+    train = {
+        "step": "train",
+        "domain": "training",
+        "request": {
+            "op": "train_model",
+            "dataset_id": "{dataset_id}",
+            "model": {"name": "pipeline-mascot-light", "training_version": "light"},
+            "complete_dataset_if_needed": True,
+            "then": [generate],
+        },
+    }
+    caption = FollowUp(
+        step="caption",
+        domain="caption",
+        request={"op": "regenerate_all_captions", "dataset_id": "{dataset_id}", "then": [train]},
+    )
+    return IngestImagesRequest(
+        job_id="example-pipeline",
+        project_id=seed.PROJECT_ID,
+        dataset=DatasetSpec(name="pipeline-mascot"),
+        images=[
+            DatasetImage(image_name=f"mascot-{i:02d}.png", url=f"{ASSETS}/pipeline/{i:02d}.png")
+            for i in range(1, 21)
+        ],
+        progress_every=5,
+        metadata={"campaign": "pipeline-demo"},
+        then=[caption],
+    )
+
+
 def example_payload(request: RequestBase) -> dict[str, Any]:
     """The example as sent on the wire: the fields it sets, ``job_id`` and ``op`` first."""
     body = request.model_dump(mode="json", exclude_unset=True)

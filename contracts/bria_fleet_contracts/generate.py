@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bria_fleet_contracts.asyncapi import build_asyncapi
-from bria_fleet_contracts.examples import example_payload, example_requests
+from bria_fleet_contracts.examples import example_payload, example_requests, pipeline_example
 from bria_fleet_contracts.schemas import build_schemas
 
 MANAGED_DIRS = ("schemas", "examples")
@@ -40,6 +40,7 @@ def render_artifacts() -> dict[str, str]:
     for request in example_requests():
         path = f"examples/{type(request).domain}/{request.op}.json"
         files[path] = _dump(example_payload(request))
+    files["examples/pipeline.json"] = _dump(example_payload(pipeline_example()))
     files["asyncapi.json"] = _dump(build_asyncapi())
     return dict(sorted(files.items()))
 

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bria_fleet_contracts import OPS_BY_DOMAIN, parse_request, seed
+from bria_fleet_contracts import OPS_BY_DOMAIN, FollowUp, parse_request, seed
 from bria_fleet_contracts.generate import contracts_dir
 from bria_fleet_contracts.topics import DOMAINS, Domain
 
@@ -27,8 +27,20 @@ def load(path: Path) -> Any:
 
 
 def test_there_is_exactly_one_example_per_op() -> None:
-    found = {(path.parent.name, path.stem) for path in EXAMPLES.rglob("*.json")}
+    found = {(path.parent.name, path.stem) for path in EXAMPLES.glob("*/*.json")}
     assert found == set(ALL_OPS)
+
+
+def test_the_pipeline_example_is_an_ingest_request_chaining_every_other_domain() -> None:
+    request = parse_request("ingest", load(EXAMPLES / "pipeline.json"))
+    domains = []
+    then = request.then
+    while then:
+        (step,) = then
+        domains.append(step.domain)
+        then = step.request.get("then", [])
+        then = [FollowUp.model_validate(follow_up) for follow_up in then]
+    assert domains == ["caption", "training", "generation"]
 
 
 @pytest.mark.parametrize(("domain", "op"), ALL_OPS)
