@@ -54,6 +54,10 @@ class CaptionsRegeneratedResult(CaptionResult):
     op: Literal["regenerate_all_captions"] = "regenerate_all_captions"
     dataset_id: EntityId
     images_count: int | None = Field(default=None, ge=0)
+    captions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each image's caption after the regeneration, by image id.",
+    )
 
 
 class CaptionUpdatedResult(CaptionResult):

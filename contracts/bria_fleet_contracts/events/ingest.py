@@ -19,6 +19,15 @@ class ImageFailure(EventModel):
     message: str
 
 
+class ImageOutcome(EventModel):
+    """What happened to one image: uploaded now, skipped (already there), or rejected."""
+
+    image_name: str
+    outcome: Literal["uploaded", "skipped", "rejected"]
+    image_id: EntityId | None = Field(default=None, description="None when rejected.")
+    caption: str | None = Field(default=None, description="The caption the API gave, if any.")
+
+
 class IngestProgressData(EventData):
     """Counts so far; ``processed`` = ``uploaded`` + ``skipped`` + ``failed``."""
 
@@ -44,6 +53,11 @@ class IngestCompletedData(EventData):
     failed_images: list[ImageFailure] = Field(default_factory=list)
     image_ids: dict[str, EntityId] = Field(
         default_factory=dict, description="image_name -> image id, where known."
+    )
+    images: list[ImageOutcome] = Field(
+        default_factory=list,
+        description="Each image's outcome, in request order; reasons of rejected ones are in "
+        "failed_images.",
     )
 
 

@@ -27,6 +27,7 @@ class PollPolicy(BaseModel):
 def _default_poll_policies() -> dict[str, PollPolicy]:
     return {
         "training": PollPolicy(first_delay=30.0, growth=1.5, cap=180.0, deadline=8 * 3600.0),
+        "training_stop": PollPolicy(first_delay=2.0, growth=1.5, cap=30.0, deadline=3600.0),
         "captions": PollPolicy(first_delay=2.0, growth=1.5, cap=30.0, deadline=3600.0),
         "generation": PollPolicy(first_delay=1.0, growth=1.3, cap=10.0, deadline=900.0),
     }

@@ -4,11 +4,17 @@ from collections.abc import Callable
 
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.runtime.outcomes import DomainLogic
+from bria_fleet.workers.caption import CaptionLogic
 from bria_fleet.workers.generation import GenerationLogic
+from bria_fleet.workers.ingest import IngestLogic
+from bria_fleet.workers.training import TrainingLogic
 from bria_fleet_contracts import Domain
 
 _LOGIC: dict[Domain, Callable[[], DomainLogic]] = {
+    "caption": CaptionLogic,
     "generation": GenerationLogic,
+    "ingest": IngestLogic,
+    "training": TrainingLogic,
 }
 
 
