@@ -63,3 +63,32 @@ async def test_a_failing_holder_releases_the_key() -> None:
 
     assert isinstance(results[0], RuntimeError)
     assert len(serializer) == 0
+
+
+async def test_turns_are_granted_in_reservation_order_not_arrival_order() -> None:
+    serializer = KeyedSerializer()
+    turns = [serializer.reserve("key") for _ in range(3)]
+    order: list[int] = []
+
+    async def job(number: int, arrive_after: float) -> None:
+        await asyncio.sleep(arrive_after)
+        async with turns[number]:
+            order.append(number)
+
+    # The last reserved arrives first, the first reserved arrives last.
+    await asyncio.gather(job(0, 0.03), job(1, 0.02), job(2, 0.0))
+
+    assert order == [0, 1, 2]
+
+
+async def test_a_turn_released_unentered_passes_the_key_on() -> None:
+    serializer = KeyedSerializer()
+    skipped = serializer.reserve("key")
+    next_turn = serializer.reserve("key")
+
+    skipped.release()
+    skipped.release()
+    async with asyncio.timeout(1.0), next_turn:
+        pass
+
+    assert len(serializer) == 0

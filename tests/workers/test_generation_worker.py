@@ -127,7 +127,12 @@ async def test_jobs_with_one_key_run_one_at_a_time_in_the_order_they_were_sent(
 
     prompts = {f"a cat for {job_id}": job_id for job_id in ordered}
     served = [call for call in calls(sim, "text-to-image") if call["fields"]["prompt"] in prompts]
-    assert [prompts[call["fields"]["prompt"]] for call in served] == ordered
+    order = [prompts[call["fields"]["prompt"]].rsplit("-", 1)[1] for call in served]
+    timeline = [
+        (name, round(call["at"] - call["duration_ms"] / 1000 - served[0]["at"], 3), call["seq"])
+        for name, call in zip(order, served, strict=True)
+    ]
+    assert order == [job_id.rsplit("-", 1)[1] for job_id in ordered], " ".join(map(str, timeline))
     for earlier, later in itertools.pairwise(served):
         later_started = later["at"] - later["duration_ms"] / 1000.0
         assert later_started >= earlier["at"], "two jobs of one key ran at the same time"

@@ -2,10 +2,12 @@
 
 import asyncio
 import logging
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
 from aiokafka import (
     AIOKafkaConsumer,
@@ -13,6 +15,7 @@ from aiokafka import (
     ConsumerRebalanceListener,
     ConsumerRecord,
 )
+from faststream import BaseMiddleware, ContextRepo
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -29,6 +32,7 @@ from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
+from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import DomainLogic
@@ -63,6 +67,24 @@ class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker.partitions_assigned()
 
 
+class _ReserveTurns(BaseMiddleware):
+    """Reserves each record's turn among the records of its key, in partition order.
+
+    It runs in the consume loop, before the concurrency middleware turns the record into a
+    task, where records still come one by one in offset order; whatever reorders the tasks
+    afterwards, the handler waits for the turn reserved here. Records without a key are
+    keyed by their own position, so they never wait for one another.
+    """
+
+    def __init__(self, msg: Any, /, *, context: ContextRepo, worker: "Worker") -> None:
+        super().__init__(msg, context=context)
+        self._worker = worker
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        self._worker.reserve_turn(cast(ConsumerRecord, self.msg))
+        return await call_next(msg)
+
+
 async def _raw_body(message: KafkaMessage) -> bytes:
     # Asynchronous on purpose: faststream runs a synchronous decoder in a thread pool, and
     # that hop would let a later message of a key overtake an earlier one before
@@ -95,6 +117,8 @@ class Worker:
         self._logic_factory = logic_factory
         self._running: _Running | None = None
         self._assigned_once = False
+        self._order = KeyedSerializer()
+        self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
@@ -113,7 +137,10 @@ class Worker:
             # second; the Prometheus metrics count them. Errors are still logged.
             log_level=logging.DEBUG,
         )
-        # The concurrency middleware must be the outermost; metrics then time the real work.
+        # Turns are reserved before the concurrency middleware makes each record a task (the
+        # one middleware it tolerates outside it: this one ignores the early return). Metrics
+        # come after it, so they time the real work.
+        broker.add_middleware(partial(_ReserveTurns, worker=self))
         broker.add_middleware(KafkaConcurrentProcessingMiddleware)
         broker.add_middleware(
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{self.domain}")
@@ -130,9 +157,30 @@ class Worker:
         self.subscriber(self._on_request)
         return broker
 
+    def reserve_turn(self, record: ConsumerRecord) -> None:
+        """Take ``record``'s place in line among the records of its key (in its topic)."""
+        position = (record.topic, record.partition, record.offset)
+        key = (record.topic, record.key) if record.key is not None else position
+        self._turns[position].append(self._order.reserve(key))
+
+    def _take_turn(self, record: ConsumerRecord) -> Turn:
+        position = (record.topic, record.partition, record.offset)
+        turns = self._turns.get(position)
+        if not turns:  # not dispatched through _ReserveTurns (a test broker, say)
+            return self._order.reserve(position)
+        turn = turns.popleft()
+        if not turns:
+            del self._turns[position]
+        return turn
+
     async def _on_request(self, body: bytes, message: KafkaMessage) -> None:
         record = cast(ConsumerRecord, message.raw_message)
-        running = self._require_running()
+        turn = self._take_turn(record)
+        try:
+            running = self._require_running()
+        except RuntimeError:
+            turn.release()
+            raise
         await running.runner.handle(
             Delivery(
                 value=body,
@@ -141,6 +189,7 @@ class Worker:
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
+                turn=turn,
             )
         )
 

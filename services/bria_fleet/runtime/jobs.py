@@ -13,7 +13,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from bria_fleet import metrics
 from bria_fleet.api import BriaApi, BriaApiError
 from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
-from bria_fleet.runtime.keyed_order import KeyedSerializer
+from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import (
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivery:
-    """One consumed record, as the runtime needs it."""
+    """One consumed record, as the runtime needs it, with its turn among records of its key."""
 
     value: bytes
     key: bytes | None
@@ -48,6 +48,7 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    turn: Turn
 
     @property
     def attempt(self) -> int:
@@ -69,8 +70,9 @@ def _error_info(error: BaseException) -> ErrorInfo:
 class JobRunner:
     """Takes each request to exactly one terminal event, at least once and effectively once.
 
-    Ordering contract: requests with the same Kafka key (the job id when there is none) run
-    one after the other in arrival order; others run concurrently. :meth:`handle` returns
+    Ordering contract: a delivery's work starts only when its ``turn`` comes (turns are
+    reserved per key at dispatch, in partition order), so requests with one key run one after
+    the other in order; others run concurrently. :meth:`handle` returns
     only when the request's outcome is durable in Kafka (events, follow-ups, retry or
     dead-letter copy, operations record), so the caller may then commit its offset.
     """
@@ -91,7 +93,6 @@ class JobRunner:
         self._table = table
         self._outbox = outbox
         self._settings = settings
-        self._order = KeyedSerializer()
         self._epoch = 1
         self._synced_epoch = 0
         self._sync_task: asyncio.Task[None] | None = None
@@ -116,10 +117,10 @@ class JobRunner:
             except InvalidRequest as invalid:
                 await self._reject(delivery, invalid)
                 return
-            order_key = delivery.key or request.job_id.encode()
-            async with self._order.hold(order_key):
+            async with delivery.turn:
                 await self._handle_valid(delivery, request)
         finally:
+            delivery.turn.release()
             in_flight.dec()
             self._in_flight -= 1
             if self._in_flight == 0:
