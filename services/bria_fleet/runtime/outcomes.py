@@ -7,13 +7,14 @@ a job by returning one of these, and the runtime turns that into events and reco
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
 from bria_fleet.api import BriaApi
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.runtime.records import WatchRecord
+from bria_fleet_contracts import Domain, parse_request
 
 EventData = BaseModel | Mapping[str, Any]
 
@@ -118,3 +119,24 @@ class DomainLogic(Protocol):
     def watch_kinds(self) -> Mapping[str, WatchKind]:
         """The kinds of long operation this domain starts, by name."""
         ...
+
+
+class LogicBase:
+    """What every domain's logic shares: parsing by its contract, and its watch kinds.
+
+    A subclass sets ``domain`` and passes the kinds of long operation it starts.
+    """
+
+    domain: ClassVar[Domain]
+
+    def __init__(self, watch_kinds: Mapping[str, WatchKind] | None = None) -> None:
+        self._watch_kinds: dict[str, WatchKind] = dict(watch_kinds or {})
+
+    @property
+    def watch_kinds(self) -> Mapping[str, WatchKind]:
+        """The kinds of long operation this domain starts, by name."""
+        return self._watch_kinds
+
+    def parse(self, raw: bytes) -> Any:
+        """Parse and validate a request of this domain (``InvalidRequest`` says why not)."""
+        return parse_request(self.domain, raw)

@@ -11,9 +11,9 @@ from bria_fleet.runtime.outcomes import (
     EventSpec,
     JobContext,
     JobError,
+    LogicBase,
     StillRunning,
     Watching,
-    WatchKind,
 )
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
@@ -31,7 +31,6 @@ from bria_fleet_contracts import (
     RegenerateAllCaptionsRequest,
     UpdateCaptionRequest,
     VisualSchemaResult,
-    parse_request,
 )
 from bria_fleet_contracts.caption import PrefixIpType
 from bria_fleet_contracts.events.caption import CaptionResult
@@ -222,22 +221,13 @@ class _CaptionsWatch:
         return StillRunning(status=status.state.value)
 
 
-class CaptionLogic:
+class CaptionLogic(LogicBase):
     """The caption domain: one or a few API calls per job; regenerate-all is watched."""
 
     domain = "caption"
 
     def __init__(self) -> None:
-        self._watch_kinds: dict[str, WatchKind] = {WATCH_KIND: _CaptionsWatch()}
-
-    @property
-    def watch_kinds(self) -> Mapping[str, WatchKind]:
-        """Caption regenerations are watched until ``captions_update_status`` completes."""
-        return self._watch_kinds
-
-    def parse(self, raw: bytes) -> CaptionRequest:
-        """Parse and validate a caption request."""
-        return parse_request("caption", raw)
+        super().__init__({WATCH_KIND: _CaptionsWatch()})
 
     def failure_data(self, request: CaptionRequest) -> Mapping[str, Any]:
         """What a failure event says the job was about: the op, and its dataset and image."""

@@ -11,9 +11,9 @@ from bria_fleet.runtime.outcomes import (
     EventSpec,
     JobContext,
     JobError,
+    LogicBase,
     StillRunning,
     Watching,
-    WatchKind,
 )
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
@@ -190,22 +190,13 @@ class _AsyncGenerationWatch:
         return StillRunning(status=status.state.value)
 
 
-class GenerationLogic:
+class GenerationLogic(LogicBase):
     """The generation domain: one API call per job, async ones followed by the watcher."""
 
     domain = "generation"
 
     def __init__(self) -> None:
-        self._watch_kinds: dict[str, WatchKind] = {WATCH_KIND: _AsyncGenerationWatch()}
-
-    @property
-    def watch_kinds(self) -> Mapping[str, WatchKind]:
-        """Asynchronous generations are watched until their result is ready."""
-        return self._watch_kinds
-
-    def parse(self, raw: bytes) -> GenerationRequest:
-        """Parse and validate a generation request."""
-        return parse_request("generation", raw)
+        super().__init__({WATCH_KIND: _AsyncGenerationWatch()})
 
     def failure_data(self, request: GenerationRequest) -> Mapping[str, Any]:
         """What a failure event says the job was about."""

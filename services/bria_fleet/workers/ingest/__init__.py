@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from bria_fleet.api import BriaApi, Dataset, DatasetImage, DatasetStatus
-from bria_fleet.runtime.outcomes import Completed, EventSpec, JobContext, WatchKind
+from bria_fleet.runtime.outcomes import Completed, EventSpec, JobContext, LogicBase
 from bria_fleet.workers.ingest._bulk import ingest_zip
 from bria_fleet.workers.ingest._datasets import ensure_completed, resolve_dataset
 from bria_fleet.workers.ingest._progress import Known, KnownJobs, Tally
@@ -18,7 +18,6 @@ from bria_fleet_contracts import (
     CompleteDatasetRequest,
     IngestCompletedData,
     IngestImagesRequest,
-    parse_request,
 )
 
 __all__ = ["IngestLogic", "complete_dataset", "completed", "ingest_images"]
@@ -82,22 +81,14 @@ async def complete_dataset(client: BriaApi, request: CompleteDatasetRequest) -> 
     return completed(data)
 
 
-class IngestLogic:
+class IngestLogic(LogicBase):
     """The ingest domain: every job finishes within its request; nothing is watched."""
 
     domain = "ingest"
 
     def __init__(self) -> None:
+        super().__init__()
         self._known = KnownJobs()
-
-    @property
-    def watch_kinds(self) -> Mapping[str, WatchKind]:
-        """Ingest starts no long operation."""
-        return {}
-
-    def parse(self, raw: bytes) -> IngestRequest:
-        """Parse and validate an ingest request."""
-        return parse_request("ingest", raw)
 
     def failure_data(self, request: IngestRequest) -> Mapping[str, Any]:
         """The op, the project and dataset ids as far as the job found them, uploads made."""

@@ -11,9 +11,9 @@ from bria_fleet.runtime.outcomes import (
     EventSpec,
     JobContext,
     JobError,
+    LogicBase,
     StillRunning,
     Watching,
-    WatchKind,
 )
 from bria_fleet.runtime.records import WatchRecord, utcnow
 from bria_fleet.workers.training._outcomes import (
@@ -36,7 +36,6 @@ from bria_fleet_contracts import (
     TrainingRequest,
     TrainingStartedData,
     TrainModelRequest,
-    parse_request,
 )
 from bria_fleet_contracts.training import ModelStatus as ReportedStatus
 
@@ -118,26 +117,16 @@ class _StopWatch:
         return StillRunning(reported(model) or watch.status, status_changed(model, watch.status))
 
 
-class TrainingLogic:
+class TrainingLogic(LogicBase):
     """The training domain: start or stop a training, then watch the model until it ends."""
 
     domain = "training"
 
     def __init__(self) -> None:
         self._memory = _Memory()
-        self._watch_kinds: dict[str, WatchKind] = {
-            TRAINING_KIND: _TrainingWatch(self._memory),
-            STOP_KIND: _StopWatch(self._memory),
-        }
-
-    @property
-    def watch_kinds(self) -> Mapping[str, WatchKind]:
-        """Trainings are watched for hours; stops until the model stopped."""
-        return self._watch_kinds
-
-    def parse(self, raw: bytes) -> TrainingRequest:
-        """Parse and validate a training request."""
-        return parse_request("training", raw)
+        super().__init__(
+            {TRAINING_KIND: _TrainingWatch(self._memory), STOP_KIND: _StopWatch(self._memory)}
+        )
 
     def failure_data(self, request: TrainingRequest) -> Mapping[str, Any]:
         """The op, the model and dataset, and the model's last known status."""
