@@ -12,12 +12,14 @@ import pytest
 from bria_fleet.api import (
     ApiConnectionError,
     ApiTimeout,
+    AsyncJob,
     BadRequest,
     Conflict,
     NotFound,
     RateLimited,
     RetryPolicy,
     ServerError,
+    TailoredImageRequest,
     Throttle,
     parse_retry_after,
 )
@@ -194,3 +196,38 @@ async def test_the_request_budget_paces_calls_across_the_process() -> None:
     elapsed = loop.time() - started
     assert len(recorder.requests) == 30
     assert elapsed >= 0.4  # 20 admitted at once, the next 10 at 20 per second
+
+
+async def test_a_post_that_may_have_taken_effect_is_not_repeated_in_process(
+    clock: FakeClock,
+) -> None:
+    recorder = Recorder(json_response(503), json_response(201, {"id": 5, "name": "p"}))
+    api = make_api(recorder, clock=clock, retry_attempts=3)
+
+    with pytest.raises(ServerError) as caught:
+        await api.create_project(name="p", ip_type="stylized_scene", ip_medium="illustration")
+
+    # Left to the job's own retry, which finds the project by name before creating it.
+    assert caught.value.retriable
+    assert len(recorder.requests) == 1
+
+
+async def test_a_post_refused_with_429_is_repeated_in_process(clock: FakeClock) -> None:
+    recorder = Recorder(json_response(429), json_response(201, {"id": 5, "name": "p"}))
+    api = make_api(recorder, clock=clock, retry_attempts=3)
+
+    project = await api.create_project(name="p", ip_type="stylized_scene", ip_medium="illustration")
+
+    assert project.id == "5"
+    assert len(recorder.requests) == 2
+
+
+async def test_a_generation_is_repeated_in_process_after_a_5xx(clock: FakeClock) -> None:
+    result = {"result": [{"urls": ["http://x/a.png"], "seed": 1}]}
+    recorder = Recorder(json_response(503), json_response(200, result))
+    api = make_api(recorder, clock=clock, retry_attempts=3)
+
+    outcome = await api.text_to_image("300", TailoredImageRequest(prompt="a cat"))
+
+    assert len(recorder.requests) == 2
+    assert not isinstance(outcome, AsyncJob)

@@ -255,7 +255,7 @@ class EngineApi(BriaApi):
         body = compact(
             images=[image_field(i) for i in images], content_moderation=content_moderation
         )
-        answer = await self._json("POST", GENERATE_PREFIX, json=body)
+        answer = await self._json("POST", GENERATE_PREFIX, json=body, repeatable=True)
         prefix = first_value(answer, "prefix", "caption_prefix", "generated_prefix")
         if isinstance(answer, str):
             prefix = answer
@@ -265,14 +265,14 @@ class EngineApi(BriaApi):
 
     async def generate_visual_schema(self, images: Sequence[ImageSource]) -> StructuredData:
         body = {"images": [image_field(i) for i in images]}
-        answer = await self._json("POST", GENERATE_VISUAL_SCHEMA, json=body)
+        answer = await self._json("POST", GENERATE_VISUAL_SCHEMA, json=body, repeatable=True)
         return structured(answer, "visual_schema", "schema")
 
     async def refine_structured_prompt(
         self, structured_prompt: StructuredData, instruction: str
     ) -> StructuredData:
         body = {"structured_prompt": structured_prompt, "instruction": instruction}
-        answer = await self._json("POST", REFINE_STRUCTURED_PROMPT, json=body)
+        answer = await self._json("POST", REFINE_STRUCTURED_PROMPT, json=body, repeatable=True)
         return structured(answer, "structured_prompt", "visual_schema")
 
     # Models and training
@@ -323,7 +323,7 @@ class EngineApi(BriaApi):
         return await self._training(STOP_TRAINING, model_id)
 
     async def _training(self, route: str, model_id: str) -> TailoredModel:
-        answer = await self._json("POST", route, path={"model_id": model_id})
+        answer = await self._json("POST", route, path={"model_id": model_id}, repeatable=True)
         if not isinstance(answer, dict):
             return await self.get_model(model_id)
         return validate(TailoredModel, {"id": model_id, **answer}, what=f"POST {route}")
@@ -380,7 +380,7 @@ class EngineApi(BriaApi):
         self, route: str, body: dict[str, Any], model_id: str | None = None
     ) -> GenerationOutcome:
         path = None if model_id is None else {"model_id": model_id}
-        answer = await self._json("POST", route, path=path, json=body)
+        answer = await self._json("POST", route, path=path, json=body, repeatable=True)
         return generation_outcome(answer)
 
     async def get_async_result(self, request_id: str) -> OperationStatus[GenerationResult]:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from bria_fleet.api._errors import (
     ApiConnectionError,
@@ -115,19 +115,32 @@ class Transport:
         json: Any = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         params: Mapping[str, str] | None = None,
+        repeatable: bool = False,
     ) -> httpx.Response:
         """Send ``method route`` (a route template, filled from ``path``) until it succeeds
         or fails for good; return the successful response.
+
+        ``repeatable`` says a POST may be sent again after an answer that leaves its effect
+        unknown: it computes rather than creates (generation, a caption prefix), or the API
+        refuses a repeat on its own (starting a training twice answers 409).
         """
         url = self.base_url + route.format_map(
             {key: quote(str(value), safe="") for key, value in (path or {}).items()}
         )
         started = self._clock()
         attempt = partial(self._attempt, method, route, url, json=json, files=files, params=params)
+
+        def may_retry(error: BaseException) -> bool:
+            return (
+                isinstance(error, BriaApiError)
+                and error.retriable
+                and (repeatable or _safe_to_repeat(method, error))
+            )
+
         try:
             return await attempt()
         except BriaApiError as error:
-            if not error.retriable:
+            if not may_retry(error):
                 raise
             first_failure: BriaApiError | None = error
 
@@ -148,7 +161,7 @@ class Transport:
             return elapsed + state.upcoming_sleep > self.policy.budget_seconds
 
         retrying = AsyncRetrying(
-            retry=_is_retriable,
+            retry=retry_if_exception(may_retry),
             wait=self._wait,
             stop=stop,
             sleep=self._sleep,
@@ -239,9 +252,22 @@ def _failure_label(error: BriaApiError) -> str:
     return error.code
 
 
-def _is_retriable(state: RetryCallState) -> bool:
-    error = state.outcome.exception() if state.outcome is not None else None
-    return isinstance(error, BriaApiError) and error.retriable
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _safe_to_repeat(method: str, error: BriaApiError) -> bool:
+    """Whether calling again cannot do the work twice.
+
+    Idempotent methods can always be repeated. A POST (a create, an upload, a generation)
+    only when the API surely did nothing: it answered 429, or the connection never opened.
+    After a timeout or a 5xx the first call may have taken effect, so the error goes up,
+    still retriable, and the job is retried as a whole: its logic first looks at what
+    already exists (find-or-create, skip uploaded images) instead of repeating blindly.
+    """
+    if method.upper() in _IDEMPOTENT_METHODS or isinstance(error, RateLimited):
+        return True
+    return isinstance(error.__cause__, _NEVER_SENT)
 
 
 def _log_retry(state: RetryCallState) -> None:

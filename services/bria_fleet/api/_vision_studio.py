@@ -337,7 +337,7 @@ class VisionStudioApi(BriaApi):
         return await self._training(STOP_TRAINING, model_id)
 
     async def _training(self, route: str, model_id: str) -> TailoredModel:
-        result = await self._result("POST", route, path={"model_id": model_id})
+        result = await self._result("POST", route, path={"model_id": model_id}, repeatable=True)
         if isinstance(result, dict) and "status" in result:
             return validate(TailoredModel, {"id": model_id, **result}, what=f"POST {route}")
         return await self.get_model(model_id)
@@ -356,13 +356,17 @@ class VisionStudioApi(BriaApi):
                 f"text_to_image with {', '.join(unsupported)}", "use text_to_vector or the engine"
             )
         body = {"model_id": model_id, **tailored_image_body(request)}
-        return generation_outcome(await self._result("POST", LORA_IMAGE, json=body))
+        return generation_outcome(
+            await self._result("POST", LORA_IMAGE, json=body, repeatable=True)
+        )
 
     async def text_to_vector(
         self, model_id: str, request: TailoredImageRequest
     ) -> GenerationOutcome:
         body = {"model_id": model_id, **tailored_image_body(request)}
-        return generation_outcome(await self._result("POST", LORA_VECTOR, json=body))
+        return generation_outcome(
+            await self._result("POST", LORA_VECTOR, json=body, repeatable=True)
+        )
 
     async def reimagine(self, model_id: str, request: ReimagineRequest) -> GenerationOutcome:
         body = request.model_dump(
@@ -376,7 +380,7 @@ class VisionStudioApi(BriaApi):
             body["image_url"] = image.url
         elif image is not None:
             body["image_file"] = image.base64
-        return generation_outcome(await self._result("POST", VARIATION, json=body))
+        return generation_outcome(await self._result("POST", VARIATION, json=body, repeatable=True))
 
     async def restyle_portrait(self, request: RestylePortraitRequest) -> GenerationOutcome:
         self._unsupported("restyle_portrait")
@@ -396,8 +400,8 @@ class VisionStudioApi(BriaApi):
     async def caption_image(self, request: ImageCaptionRequest) -> CaptionResult:
         body = request.model_dump(exclude_none=True)
         body["possible_tags"] = request.possible_tags  # required by the schema, even as null
-        return caption_result(await self._result("POST", CAPTION_IMAGE, json=body))
+        return caption_result(await self._result("POST", CAPTION_IMAGE, json=body, repeatable=True))
 
     async def caption_video(self, request: VideoCaptionRequest) -> CaptionResult:
         body = request.model_dump(exclude_none=True)
-        return caption_result(await self._result("POST", CAPTION_VIDEO, json=body))
+        return caption_result(await self._result("POST", CAPTION_VIDEO, json=body, repeatable=True))
