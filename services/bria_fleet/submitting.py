@@ -5,6 +5,7 @@ For people and scripts upstream (``bria-fleet submit``) and for the demo.
 
 import json
 import time
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -42,6 +43,30 @@ async def publish(settings: KafkaSettings, domain: Domain, request: dict[str, An
         )
     finally:
         await producer.stop()
+
+
+async def follow_events(
+    settings: KafkaSettings, domains: Sequence[Domain], *, from_beginning: bool = False
+) -> AsyncIterator[dict[str, Any]]:
+    """Every event of ``domains`` from now on (or from the start of the topics), as it comes."""
+    topics = [topics_for(domain).events for domain in domains]
+    partitions = await require_topics(settings, topics)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(t, p) for t, numbers in partitions.items() for p in numbers]
+        consumer.assign(assigned)
+        if from_beginning:
+            await consumer.seek_to_beginning(*assigned)
+        else:
+            await consumer.seek_to_end(*assigned)
+        while True:
+            batches = await consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                for message in messages:
+                    yield json.loads(message.value)
+    finally:
+        await consumer.stop()
 
 
 class EventWaiter:

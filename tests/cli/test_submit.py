@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bria_fleet.cli.tail import describe
 from bria_fleet.sim import SimServer
 from tests.fixtures.fleet import StartWorker
 from tests.workers.helpers import EXAMPLES
@@ -55,3 +56,31 @@ async def test_submit_wait_prints_the_generated_asset_event(
     event = json.loads(stdout)
     assert event["type"] == "generation.completed"
     assert event["data"]["assets"]
+
+
+def test_tail_describes_an_event_in_one_line_with_its_assets() -> None:
+    event = {
+        "type": "generation.completed",
+        "job_id": "job-1",
+        "occurred_at": "2026-11-22T10:11:12.000000Z",
+        "data": {"assets": [{"url": "http://sim/a.png", "kind": "image"}]},
+    }
+
+    line = describe(event)
+
+    assert "10:11:12" in line
+    assert "generation.completed" in line
+    assert "job-1" in line
+    assert "http://sim/a.png" in line
+
+
+def test_tail_describes_a_failure_by_its_error() -> None:
+    event = {
+        "type": "training.failed",
+        "job_id": "job-2",
+        "occurred_at": "2026-11-22T10:11:12.000000Z",
+        "data": {"op": "train_model"},
+        "error": {"code": "training_failed", "message": "the model failed"},
+    }
+
+    assert "training_failed: the model failed" in describe(event)

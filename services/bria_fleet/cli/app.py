@@ -18,7 +18,16 @@ app = typer.Typer(
 
 # Each module adds its commands to `app` when imported; they are imported late so that a
 # command module can import `app` without a cycle.
-COMMAND_MODULES: tuple[str, ...] = ("kafka", "topics", "sim", "worker", "submit", "up", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "kafka",
+    "topics",
+    "sim",
+    "worker",
+    "submit",
+    "tail",
+    "up",
+    "demo",
+)
 
 
 def _register_commands() -> None:
