@@ -36,6 +36,7 @@ class StackOptions:
     training_seconds: float = 60.0
     first_http_port: int = 8001
     log_dir: Path = Path(".cache/logs")
+    worker_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Stack:
                 "BRIA_API_BASE_URL": self.api_base_url,
                 "BRIA_API_TOKEN": self.api_token,
                 "HTTP_PORT": str(port),
+                **options.worker_env,
             }
             url = f"http://127.0.0.1:{port}"
             self._spawn(f"worker-{domain}", ["worker", domain], env, f"{url}/readyz")

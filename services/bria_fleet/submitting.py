@@ -5,7 +5,7 @@ For people and scripts upstream (``bria-fleet submit``) and for the demo.
 
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -47,7 +47,7 @@ async def publish(settings: KafkaSettings, domain: Domain, request: dict[str, An
 
 async def follow_events(
     settings: KafkaSettings, domains: Sequence[Domain], *, from_beginning: bool = False
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every event of ``domains`` from now on (or from the start of the topics), as it comes."""
     topics = [topics_for(domain).events for domain in domains]
     partitions = await require_topics(settings, topics)

@@ -1,62 +1,127 @@
-"""``bria-fleet demo``: the fleet on this machine, generating with every generation op."""
+"""``bria-fleet demo``: images to generated assets on this machine, with live progress."""
 
 import asyncio
-import time
-import uuid
-from typing import Any
+import contextlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
+import httpx
+import typer
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bria_fleet.cli.app import app
+from bria_fleet.demo import PipelineRun, folder_images, pipeline_request, sample_images
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.stack import Stack, StackOptions
-from bria_fleet.submitting import EventWaiter, publish
-from bria_fleet_contracts import Domain
-from bria_fleet_contracts.examples import example_payload, example_requests
+from bria_fleet.submitting import follow_events, publish
 
-DOMAIN: Domain = "generation"
+# A demo training lasts seconds, not hours: poll it like a short one.
+DEMO_POLLS = {
+    "WORKER_POLL_POLICIES": json.dumps(
+        {"training": {"first_delay": 2.0, "growth": 1.3, "cap": 5.0, "deadline": 3600}}
+    )
+}
+LABELS = {
+    "ingest": "upload images",
+    "caption": "caption",
+    "training": "train",
+    "generation": "generate",
+}
 
 
-Result = tuple[str, dict[str, Any], float]
-
-
-async def _run_examples(bootstrap: str, console: Console) -> list[Result]:
+async def _run(bootstrap: str, request: dict[str, Any], progress: Progress) -> PipelineRun:
     settings = KafkaSettings(bootstrap_servers=bootstrap)
-    results: list[Result] = []
-    run = uuid.uuid4().hex[:6]
-    for request in example_requests():
-        if request.domain != DOMAIN:
-            continue
-        payload = example_payload(request)
-        payload["job_id"] = f"demo-{run}-{request.op}"
-        async with EventWaiter(settings, DOMAIN) as waiter:
-            began = time.monotonic()
-            with console.status(f"{request.op}: waiting for the generated asset..."):
-                await publish(settings, DOMAIN, payload)
-                event = await waiter.terminal_event(payload["job_id"], within=120)
-        results.append((request.op, event, time.monotonic() - began))
-    return results
+    run = PipelineRun(request["job_id"], images=len(request["images"]))
+    tasks = {
+        domain: progress.add_task(LABELS[domain], total=step.total, status=step.status)
+        for domain, step in run.steps.items()
+    }
+    events = follow_events(settings, list(run.steps))
+    waiting = asyncio.ensure_future(anext(events))
+    await publish(settings, "ingest", request)
+    try:
+        while not run.finished:
+            run.apply(await waiting)
+            waiting = asyncio.ensure_future(anext(events))
+            for domain, step in run.steps.items():
+                done = step.terminal is not None
+                total = step.total if step.total is not None else (1 if done else None)
+                completed = step.done if step.total is not None else (1 if done else 0)
+                progress.update(tasks[domain], total=total, completed=completed, status=step.status)
+    finally:
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await waiting
+        await events.aclose()
+    return run
+
+
+def _polls(stack: Stack) -> dict[str, float]:
+    polls = {}
+    for domain, url in stack.workers.items():
+        text = httpx.get(f"{url}/metrics").text
+        polls[domain] = sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "bria_fleet_poll_requests_total"
+        )
+    return polls
 
 
 @app.command()
-def demo() -> None:
-    """Start the broker, the simulator and the workers; run one job of every generation op."""
+def demo(
+    folder: Annotated[
+        Path | None, typer.Argument(help="A folder of images; generated samples if omitted.")
+    ] = None,
+    training_seconds: Annotated[
+        float, typer.Option(help="How long a training takes in the simulator.")
+    ] = 20.0,
+) -> None:
+    """Upload images, caption them, train a model and generate with it, watching it live.
+
+    Starts a local Kafka broker, the Bria API simulator and the four workers; publishes one
+    pipeline message; stops everything it started at the end.
+    """
     console = Console()
+    images = folder_images(folder) if folder else sample_images()
+    request = pipeline_request(images)
     with console.status("starting the broker, the simulator and the workers..."):
-        stack = Stack(StackOptions(training_seconds=30.0)).__enter__()
+        stack = Stack(
+            StackOptions(training_seconds=training_seconds, worker_env=DEMO_POLLS)
+        ).__enter__()
     try:
-        results = asyncio.run(_run_examples(stack.bootstrap, console))
+        console.print(f"job [bold]{request['job_id']}[/]: {len(images)} images → asset")
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]:<12}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            run = asyncio.run(_run(stack.bootstrap, request, progress))
+        polls = _polls(stack)
     finally:
         with console.status("stopping everything the demo started..."):
             stack.stop()
-    table = Table(title="generated assets")
-    for column in ("op", "event", "seconds", "assets"):
+    table = Table(title="summary")
+    for column in ("step", "job", "ended", "after (s)", "status polls"):
         table.add_column(column)
-    for op, event, seconds in results:
-        assets = [asset["url"] for asset in event["data"].get("assets", [])]
-        shown = "\n".join(assets) or event["data"].get("structured_prompt", "")[:60]
-        table.add_row(op, event["type"], f"{seconds:.1f}", shown)
+    for domain, step in run.steps.items():
+        ended = step.terminal["type"] if step.terminal else "-"
+        after = f"{step.ended_after:.1f}" if step.ended_after is not None else "-"
+        table.add_row(LABELS[domain], step.job_id, ended, after, f"{polls.get(domain, 0):.0f}")
     console.print(table)
-    if any(event["type"] != "generation.completed" for _, event, _ in results):
-        raise SystemExit(1)
+    if not run.assets:
+        failed = next((s.terminal for s in run.steps.values() if s.terminal), None)
+        error = (failed or {}).get("error") or {}
+        console.print(f"[red]the pipeline stopped:[/] {error.get('message', 'no asset')}")
+        raise typer.Exit(1)
+    console.print("[bold green]generated assets:[/]")
+    for url in run.assets:
+        console.print(f"  {url}")
