@@ -49,7 +49,10 @@ class _Child:
 
 @dataclass
 class Stack:
-    """Start with ``with Stack(options) as stack:``; ``stack.workers`` maps domain to URL."""
+    """``with Stack(options) as stack:``, or ``start()`` then ``stop()``.
+
+    ``stack.workers`` maps each domain to its worker's HTTP root.
+    """
 
     options: StackOptions = field(default_factory=StackOptions)
     bootstrap: str = ""
@@ -60,6 +63,10 @@ class Stack:
     _children: list[_Child] = field(default_factory=list)
 
     def __enter__(self) -> "Stack":
+        return self.start()
+
+    def start(self) -> "Stack":
+        """Start every part and wait until each is ready; on failure, stop what started."""
         try:
             self._start()
         except BaseException:

@@ -93,7 +93,7 @@ def demo(
     with console.status("starting the broker, the simulator and the workers..."):
         stack = Stack(
             StackOptions(training_seconds=training_seconds, worker_env=DEMO_POLLS)
-        ).__enter__()
+        ).start()
     try:
         console.print(f"job [bold]{request['job_id']}[/]: {len(images)} images → asset")
         columns = (

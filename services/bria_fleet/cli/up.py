@@ -29,7 +29,7 @@ def up(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     with console.status("starting the broker, the simulator and the workers..."):
-        stack = Stack(StackOptions(training_seconds=training_seconds)).__enter__()
+        stack = Stack(StackOptions(training_seconds=training_seconds)).start()
     try:
         table = Table(title="bria-fleet is up", show_header=False)
         table.add_row("Kafka", stack.bootstrap)
