@@ -1,5 +1,7 @@
 """Admin routes: reset, call log, counters that reveal duplicate effects, timing."""
 
+import httpx
+
 from bria_fleet.sim import SimServer
 from tests.sim.helpers import V1, admin, engine, new_model, png_b64
 
@@ -92,3 +94,19 @@ def test_timing_is_settable_at_run_time(sim: SimServer) -> None:
         refused = control.put("/timing", json={"training_seconds": -1})
     assert changed["training_seconds"] == 12
     assert refused.status_code == 400
+
+
+def test_ids_are_never_handed_out_twice_even_across_a_reset(sim: SimServer) -> None:
+    def create_project() -> str:
+        answer = httpx.post(
+            f"{sim.base_url}/v1/tailored-gen/projects",
+            headers={"api_token": sim.token},
+            json={"project_name": "p", "ip_type": "stylized_scene", "ip_medium": "illustration"},
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    before = create_project()
+    httpx.post(f"{sim.base_url}/_sim/reset").raise_for_status()
+
+    assert create_project() != before

@@ -52,9 +52,10 @@ async def test_the_pipeline_example_ends_in_generated_assets(
     }
 
     await submit("ingest", request)
-    await events["generation"].wait_terminal([steps["generation"]], within=120)
 
+    # Step by step, so a failure names the step that stalled or failed, and why.
     for domain, step_job in steps.items():
+        await events[domain].wait_terminal([step_job], within=120)
         (terminal,) = events[domain].terminal(step_job)
         assert terminal["type"] == f"{domain}.completed", terminal
         assert terminal["metadata"]["campaign"] == "pipeline-demo"

@@ -1,5 +1,6 @@
 """The simulator's parts, wired together; every route module works through one of these."""
 
+import itertools
 import random
 
 from fastapi import Request
@@ -12,7 +13,7 @@ from bria_fleet.sim.faults import FaultEngine
 from bria_fleet.sim.jobs import JobStore
 from bria_fleet.sim.recorder import Recorder
 from bria_fleet.sim.seed import seed_state
-from bria_fleet.sim.state import Knobs, State
+from bria_fleet.sim.state import FIRST_NEW_ID, Knobs, State
 from bria_fleet.sim.views import asset_url
 
 
@@ -29,6 +30,9 @@ class Simulator:
         self.rng = random.Random(config.seed)
         self.knobs = self._initial_knobs()
         self.faults = FaultEngine(self.clock, self.knobs.faults, config.seed)
+        # Like a real API, ids are never handed out twice, not even across resets: a client
+        # (or a message still in a topic) holding an old id must not reach a new object.
+        self._ids = itertools.count(FIRST_NEW_ID)
         self.state = self._new_state(config.empty)
 
     def _initial_knobs(self) -> Knobs:
@@ -40,7 +44,7 @@ class Simulator:
         )
 
     def _new_state(self, empty: bool) -> State:
-        state = State(self.clock, self.knobs, self.assets, self.counters, self.rng)
+        state = State(self.clock, self.knobs, self.assets, self.counters, self.rng, self._ids)
         if not empty:
             seed_state(state)
         return state

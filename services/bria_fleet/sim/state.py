@@ -1,8 +1,9 @@
 """The in-memory store and every documented state rule, raised as domain errors."""
 
+import itertools
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bria_fleet.sim import captions, render
@@ -84,6 +85,7 @@ class State:
         assets: AssetStore,
         counters: EffectCounters,
         rng: random.Random,
+        ids: Iterator[int] | None = None,
     ) -> None:
         self.clock = clock
         self.knobs = knobs
@@ -93,13 +95,11 @@ class State:
         self.projects: dict[int, Project] = {}
         self.datasets: dict[int, Dataset] = {}
         self.models: dict[int, Model] = {}
-        self._next_id = FIRST_NEW_ID
+        self._ids = ids if ids is not None else itertools.count(FIRST_NEW_ID)
 
     def new_id(self) -> int:
-        """A fresh id, above every seeded one."""
-        value = self._next_id
-        self._next_id += 1
-        return value
+        """A fresh id, above every seeded one and never handed out before."""
+        return next(self._ids)
 
     def now(self) -> float:
         """The current time, after applying every time-driven change that is due."""
