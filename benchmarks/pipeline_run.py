@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.stack import Stack, StackOptions
-from bria_fleet.submitting import EventWaiter, publish
+from bria_fleet.submitting import EventStream, publish
 
 PIPELINE = Path(__file__).resolve().parents[1] / "contracts" / "examples" / "pipeline.json"
 
@@ -43,10 +43,10 @@ async def run(bootstrap: str) -> tuple[str, float]:
     request["job_id"] = job_id = f"pipeline-{run_id}"
     request["dataset"]["name"] = f"pipeline-{run_id}"
     last = f"{job_id}/caption/train/generate"
-    async with EventWaiter(settings, "generation") as waiter:
+    async with EventStream(settings, ["generation"]) as events:
         began = time.monotonic()
         await publish(settings, "ingest", request)
-        event = await waiter.terminal_event(last, within=1800)
+        event = await events.terminal_event(last, within=1800)
     return event["type"], time.monotonic() - began
 
 

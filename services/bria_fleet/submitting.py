@@ -5,7 +5,7 @@ For people and scripts upstream (``bria-fleet submit``) and for the demo.
 
 import json
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -45,68 +45,55 @@ async def publish(settings: KafkaSettings, domain: Domain, request: dict[str, An
         await producer.stop()
 
 
-async def follow_events(
-    settings: KafkaSettings, domains: Sequence[Domain], *, from_beginning: bool = False
-) -> AsyncGenerator[dict[str, Any], None]:
-    """Every event of ``domains`` from now on (or from the start of the topics), as it comes."""
-    topics = [topics_for(domain).events for domain in domains]
-    partitions = await require_topics(settings, topics)
-    consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        assigned = [TopicPartition(t, p) for t, numbers in partitions.items() for p in numbers]
-        consumer.assign(assigned)
-        if from_beginning:
-            await consumer.seek_to_beginning(*assigned)
-        else:
-            await consumer.seek_to_end(*assigned)
-        while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            for messages in batches.values():
-                for message in messages:
-                    yield json.loads(message.value)
-    finally:
-        await consumer.stop()
+class EventStream:
+    """The events of some domains, from the moment ``async with`` returns (or from the start).
 
+    Every partition is positioned before ``__aenter__`` returns, so an event published after
+    that is never missed. Iterate it for every event, or wait for one job's terminal event.
+    """
 
-class EventWaiter:
-    """Reads a domain's events from the moment it starts, for jobs published after that."""
-
-    def __init__(self, settings: KafkaSettings, domain: Domain) -> None:
+    def __init__(
+        self, settings: KafkaSettings, domains: Sequence[Domain], *, from_beginning: bool = False
+    ) -> None:
         self._settings = settings
-        self._topic = topics_for(domain).events
+        self._topics = [topics_for(domain).events for domain in domains]
+        self._from_beginning = from_beginning
         self._consumer = AIOKafkaConsumer(
             **aiokafka_options(settings), enable_auto_commit=False, group_id=None
         )
 
-    async def __aenter__(self) -> "EventWaiter":
-        partitions = (await require_topics(self._settings, [self._topic]))[self._topic]
+    async def __aenter__(self) -> "EventStream":
+        partitions = await require_topics(self._settings, self._topics)
         await self._consumer.start()
-        assigned = [TopicPartition(self._topic, p) for p in partitions]
+        assigned = [TopicPartition(t, p) for t, numbers in partitions.items() for p in numbers]
         self._consumer.assign(assigned)
-        await self._consumer.seek_to_end(*assigned)
+        if self._from_beginning:
+            await self._consumer.seek_to_beginning(*assigned)
+        else:
+            await self._consumer.seek_to_end(*assigned)
         for tp in assigned:
-            await self._consumer.position(tp)
+            await self._consumer.position(tp)  # resolves the lazy seek now, not at first fetch
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self._consumer.stop()
 
-    async def terminal_event(
-        self, job_id: str, within: float, on_event: Any = None
-    ) -> dict[str, Any]:
-        """The first terminal event of ``job_id``; ``on_event(event)`` sees every event."""
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                for message in messages:
+                    yield json.loads(message.value)
+
+    async def terminal_event(self, job_id: str, within: float) -> dict[str, Any]:
+        """The first terminal event of ``job_id``."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             batches = await self._consumer.getmany(timeout_ms=500)
             for messages in batches.values():
                 for message in messages:
                     event: dict[str, Any] = json.loads(message.value)
-                    if event.get("job_id") != job_id:
-                        continue
-                    if on_event is not None:
-                        on_event(event)
-                    if is_terminal(event["type"]):
+                    if event.get("job_id") == job_id and is_terminal(event["type"]):
                         return event
         raise JobTimeoutError(
             f"no terminal event for job {job_id!r} within {within:g} s; is the worker running?"

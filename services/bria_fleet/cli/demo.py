@@ -1,7 +1,6 @@
 """``bria-fleet demo``: images to generated assets on this machine, with live progress."""
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +16,7 @@ from bria_fleet.cli.app import app
 from bria_fleet.demo import PipelineRun, folder_images, pipeline_request, sample_images
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.stack import Stack, StackOptions
-from bria_fleet.submitting import follow_events, publish
+from bria_fleet.submitting import EventStream, publish
 
 # A demo training lasts seconds, not hours: poll it like a short one.
 DEMO_POLLS = {
@@ -40,23 +39,17 @@ async def _run(bootstrap: str, request: dict[str, Any], progress: Progress) -> P
         domain: progress.add_task(LABELS[domain], total=step.total, status=step.status)
         for domain, step in run.steps.items()
     }
-    events = follow_events(settings, list(run.steps))
-    waiting = asyncio.ensure_future(anext(events))
-    await publish(settings, "ingest", request)
-    try:
-        while not run.finished:
-            run.apply(await waiting)
-            waiting = asyncio.ensure_future(anext(events))
+    async with EventStream(settings, list(run.steps)) as events:
+        await publish(settings, "ingest", request)
+        async for event in events:
+            run.apply(event)
             for domain, step in run.steps.items():
                 done = step.terminal is not None
                 total = step.total if step.total is not None else (1 if done else None)
                 completed = step.done if step.total is not None else (1 if done else 0)
                 progress.update(tasks[domain], total=total, completed=completed, status=step.status)
-    finally:
-        waiting.cancel()
-        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-            await waiting
-        await events.aclose()
+            if run.finished:
+                break
     return run
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from bria_fleet.cli.app import app
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.settings import KafkaSettings
-from bria_fleet.submitting import EventWaiter, publish, validated
+from bria_fleet.submitting import EventStream, publish, validated
 from bria_fleet_contracts import Domain, InvalidRequest
 
 
@@ -31,9 +31,9 @@ async def _submit(
     if not wait:
         await publish(settings, domain, request)
         return None
-    async with EventWaiter(settings, domain) as waiter:
+    async with EventStream(settings, [domain]) as events:
         await publish(settings, domain, request)
-        return await waiter.terminal_event(str(request["job_id"]), within)
+        return await events.terminal_event(str(request["job_id"]), within)
 
 
 @app.command()

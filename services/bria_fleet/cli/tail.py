@@ -10,7 +10,7 @@ from rich.console import Console
 
 from bria_fleet.cli.app import app
 from bria_fleet.settings import KafkaSettings
-from bria_fleet.submitting import follow_events
+from bria_fleet.submitting import EventStream
 from bria_fleet_contracts import DOMAINS, Domain
 
 _STYLE = {"completed": "green", "failed": "red", "stopped": "yellow"}
@@ -33,11 +33,12 @@ def describe(event: dict[str, Any]) -> str:
 
 async def _tail(settings: KafkaSettings, domains: list[Domain], raw: bool, beginning: bool) -> None:
     console = Console(highlight=False)
-    async for event in follow_events(settings, domains, from_beginning=beginning):
-        if raw:
-            print(json.dumps(event), flush=True)
-        else:
-            console.print(describe(event), soft_wrap=True)
+    async with EventStream(settings, domains, from_beginning=beginning) as events:
+        async for event in events:
+            if raw:
+                print(json.dumps(event), flush=True)
+            else:
+                console.print(describe(event), soft_wrap=True)
 
 
 @app.command()
