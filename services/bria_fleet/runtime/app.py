@@ -252,6 +252,7 @@ class Worker:
         if consumer is not None:
             consumer.pause(*consumer.assignment())
         if self._running is not None:
+            self._running.runner.begin_drain()
             try:
                 await asyncio.wait_for(self._running.runner.idle(), self.settings.graceful_timeout)
             except TimeoutError:

@@ -2,7 +2,8 @@
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -99,35 +100,53 @@ class JobRunner:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._draining = asyncio.Event()
 
     def partitions_assigned(self) -> None:
         """Call on every assignment: the next request first waits for the table to catch up."""
         self._epoch += 1
 
+    def begin_drain(self) -> None:
+        """Start no new job from now on; deliveries not yet started wait to be cancelled.
+
+        A cancelled delivery's offset is not committed, so it is handed back to the group
+        untouched, instead of being cut off half-way through an API call at the deadline.
+        """
+        self._draining.set()
+
     async def handle(self, delivery: Delivery) -> None:
         """Handle one request delivery until its outcome is durable."""
+        try:
+            await self._wait_until_due(delivery)
+            async with delivery.turn:
+                if self._draining.is_set():
+                    await asyncio.Future()  # parked until the shutdown cancels it
+                with self._counted_in_flight():
+                    try:
+                        request = self._logic.parse(delivery.value)
+                    except InvalidRequest as invalid:
+                        await self._reject(delivery, invalid)
+                        return
+                    await self._handle_valid(delivery, request)
+        finally:
+            delivery.turn.release()
+
+    @contextmanager
+    def _counted_in_flight(self) -> Iterator[None]:
         in_flight = metrics.JOBS_IN_FLIGHT.labels(self._domain)
         in_flight.inc()
         self._in_flight += 1
         self._idle.clear()
         try:
-            await self._wait_until_due(delivery)
-            try:
-                request = self._logic.parse(delivery.value)
-            except InvalidRequest as invalid:
-                await self._reject(delivery, invalid)
-                return
-            async with delivery.turn:
-                await self._handle_valid(delivery, request)
+            yield
         finally:
-            delivery.turn.release()
             in_flight.dec()
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
 
     async def idle(self) -> None:
-        """Return once no request is being handled."""
+        """Return once no job is running (deliveries waiting for their turn do not count)."""
         await self._idle.wait()
 
     async def _handle_valid(self, delivery: Delivery, request: Any) -> None:
@@ -296,10 +315,13 @@ class JobRunner:
         )
 
     async def _wait_until_due(self, delivery: Delivery) -> None:
+        """Sleep until a retried request is due, or until a drain starts."""
         due_at = delivery.headers.get(headers.DUE_AT)
         if due_at is not None:
-            wait = datetime.fromisoformat(due_at) - datetime.now(UTC)
-            await asyncio.sleep(max(0.0, wait.total_seconds()))
+            wait = (datetime.fromisoformat(due_at) - datetime.now(UTC)).total_seconds()
+            if wait > 0:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._draining.wait(), wait)
 
     async def _ensure_table_synced(self) -> None:
         while self._synced_epoch < self._epoch:
