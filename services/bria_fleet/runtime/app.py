@@ -85,11 +85,12 @@ class _ReserveTurns(BaseMiddleware):
         return await call_next(msg)
 
 
-async def _raw_body(message: KafkaMessage) -> bytes:
-    # Asynchronous on purpose: faststream runs a synchronous decoder in a thread pool, and
-    # that hop would let a later message of a key overtake an earlier one before
-    # JobRunner's per-key lock.
-    return message.body
+async def _consumer_record(message: KafkaMessage) -> ConsumerRecord:
+    # The handler gets aiokafka's record as is: with ``apply_types=False`` faststream passes
+    # the decoded value straight through, with no dependency injection (which resolved a
+    # context parameter in a thread pool, per message). Asynchronous on purpose: faststream
+    # runs a synchronous decoder in a thread pool too.
+    return cast(ConsumerRecord, message.raw_message)
 
 
 class Worker:
@@ -136,6 +137,7 @@ class Worker:
             # One line per message received and processed is noise at hundreds of jobs a
             # second; the Prometheus metrics count them. Errors are still logged.
             log_level=logging.DEBUG,
+            apply_types=False,
         )
         # Turns are reserved before the concurrency middleware makes each record a task (the
         # one middleware it tolerates outside it: this one ignores the early return). Metrics
@@ -152,7 +154,7 @@ class Worker:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             listener=_AssignmentListener(self),
-            decoder=_raw_body,
+            decoder=_consumer_record,
         )
         self.subscriber(self._on_request)
         return broker
@@ -173,8 +175,7 @@ class Worker:
             del self._turns[position]
         return turn
 
-    async def _on_request(self, body: bytes, message: KafkaMessage) -> None:
-        record = cast(ConsumerRecord, message.raw_message)
+    async def _on_request(self, record: ConsumerRecord) -> None:
         turn = self._take_turn(record)
         try:
             running = self._require_running()
@@ -183,7 +184,7 @@ class Worker:
             raise
         await running.runner.handle(
             Delivery(
-                value=body,
+                value=record.value,
                 key=record.key,
                 headers={name: value.decode() for name, value in record.headers},
                 topic=record.topic,
