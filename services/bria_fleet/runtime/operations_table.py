@@ -8,24 +8,24 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from bria_fleet.runtime.records import (
-    OPERATION_RECORD,
+    FINISHED_KEY_PREFIX,
     FinishedRecord,
-    OperationRecord,
     WatchRecord,
-    finished_key,
 )
 
 logger = logging.getLogger(__name__)
 
-ChangeListener = Callable[[str, int, OperationRecord | None], None]
+ChangeListener = Callable[[str, int, WatchRecord | None], None]
 
 
 class OperationsTable:
     """Reads every partition of one operations topic from the beginning, forever.
 
     It answers two questions for the request handler — has this job finished, and is it
-    being watched — and tells listeners of every change, with the partition it landed in,
-    so the watcher can follow the partitions it owns.
+    being watched — and tells listeners of every change to a watch, with the partition it
+    landed in, so the watcher can follow the partitions it owns. Finished records are kept
+    as the bytes read and parsed only when asked for: there is one per job, and a request
+    handler asks for one only on a redelivery.
 
     Ordering contract: listeners see changes of one partition in offset order. After
     ``await sync()`` returns, every record acknowledged by Kafka before ``sync`` was called
@@ -35,7 +35,8 @@ class OperationsTable:
     def __init__(self, consumer: AIOKafkaConsumer, topic: str) -> None:
         self._consumer = consumer
         self._topic = topic
-        self._records: dict[str, tuple[int, OperationRecord]] = {}
+        self._watches: dict[str, tuple[int, WatchRecord]] = {}
+        self._finished: dict[str, bytes] = {}
         self._watch_by_job: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
         self._partitions: list[TopicPartition] = []
@@ -65,7 +66,7 @@ class OperationsTable:
         return self._reader is not None and not self._reader.done()
 
     def add_listener(self, listener: ChangeListener) -> None:
-        """Call ``listener(key, partition, record_or_None)`` on every change from now on."""
+        """Call ``listener(key, partition, watch_or_None)`` on every watch change from now on."""
         self._listeners.append(listener)
 
     async def sync(self) -> None:
@@ -76,22 +77,20 @@ class OperationsTable:
 
     def finished(self, job_id: str) -> FinishedRecord | None:
         """How ``job_id`` ended, if it has."""
-        entry = self._records.get(finished_key(job_id))
-        return entry[1] if entry and isinstance(entry[1], FinishedRecord) else None
+        raw = self._finished.get(job_id)
+        return FinishedRecord.model_validate_json(raw) if raw is not None else None
 
     def watch_of(self, job_id: str) -> WatchRecord | None:
         """The watch following ``job_id``, if one is in flight."""
         key = self._watch_by_job.get(job_id)
-        entry = self._records.get(key) if key else None
-        return entry[1] if entry and isinstance(entry[1], WatchRecord) else None
+        entry = self._watches.get(key) if key else None
+        return entry[1] if entry else None
 
     def watches_in(self, partitions: Iterable[int]) -> list[tuple[int, WatchRecord]]:
         """Every watch stored in the given partitions, with its partition."""
         wanted = set(partitions)
         return [
-            (partition, record)
-            for partition, record in self._records.values()
-            if partition in wanted and isinstance(record, WatchRecord)
+            (partition, watch) for partition, watch in self._watches.values() if partition in wanted
         ]
 
     def _caught_up(self, end_offsets: dict[TopicPartition, int]) -> bool:
@@ -113,26 +112,32 @@ class OperationsTable:
         if raw_key is None:
             return
         key = raw_key.decode()
+        if key.startswith(FINISHED_KEY_PREFIX):
+            job_id = key.removeprefix(FINISHED_KEY_PREFIX)
+            if raw_value is None:
+                self._finished.pop(job_id, None)
+            else:
+                self._finished[job_id] = raw_value
+            return
         if raw_value is None:
             self._forget(key)
             self._notify(key, partition, None)
             return
         try:
-            record = OPERATION_RECORD.validate_json(raw_value)
+            watch = WatchRecord.model_validate_json(raw_value)
         except ValidationError as error:
             logger.warning("skipping unreadable operations record %r: %s", key, error)
             return
         self._forget(key)
-        self._records[key] = (partition, record)
-        if isinstance(record, WatchRecord):
-            self._watch_by_job[record.job_id] = key
-        self._notify(key, partition, record)
+        self._watches[key] = (partition, watch)
+        self._watch_by_job[watch.job_id] = key
+        self._notify(key, partition, watch)
 
     def _forget(self, key: str) -> None:
-        entry = self._records.pop(key, None)
-        if entry and isinstance(entry[1], WatchRecord):
+        entry = self._watches.pop(key, None)
+        if entry is not None:
             self._watch_by_job.pop(entry[1].job_id, None)
 
-    def _notify(self, key: str, partition: int, record: OperationRecord | None) -> None:
+    def _notify(self, key: str, partition: int, watch: WatchRecord | None) -> None:
         for listener in self._listeners:
-            listener(key, partition, record)
+            listener(key, partition, watch)

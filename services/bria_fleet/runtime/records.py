@@ -75,6 +75,9 @@ def watch_key(kind: str, target_id: str, job_id: str) -> str:
     return f"{kind}:{target_id}:{job_id}"
 
 
+FINISHED_KEY_PREFIX = "job:"
+
+
 def finished_key(job_id: str) -> str:
     """The operations-topic key of a finished job."""
-    return f"job:{job_id}"
+    return f"{FINISHED_KEY_PREFIX}{job_id}"

@@ -25,7 +25,7 @@ from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobError, StillRunning
-from bria_fleet.runtime.records import OperationRecord, WatchRecord, utcnow
+from bria_fleet.runtime.records import WatchRecord, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -131,12 +131,12 @@ class Watcher:
                 del self._scheduled[key]
         self._update_gauges()
 
-    def _on_table_change(self, key: str, partition: int, record: OperationRecord | None) -> None:
+    def _on_table_change(self, key: str, partition: int, watch: WatchRecord | None) -> None:
         if partition not in self._owned:
             return
-        if isinstance(record, WatchRecord):
-            self._schedule(record, partition)
-        elif record is None and key in self._scheduled:
+        if watch is not None:
+            self._schedule(watch, partition)
+        elif key in self._scheduled:
             del self._scheduled[key]
         self._update_gauges()
 
