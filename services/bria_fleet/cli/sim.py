@@ -79,6 +79,7 @@ def sim(
         float, typer.Option(help="How long an asynchronous generation takes.")
     ] = 1.0,
     empty: Annotated[bool, typer.Option(help="Start without the seeded objects.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log no line per request.")] = False,
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
     public_base_url: Annotated[
         str | None, typer.Option(help="Host root to put in returned URLs.")
@@ -145,5 +146,7 @@ def sim(
         f"({'empty' if config.empty else 'seeded'}; admin under /_sim)",
         highlight=False,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="info"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), log_level="info", access_log=not quiet)
+    )
     server.run(sockets=[sock])

@@ -76,6 +76,16 @@ class SimMiddleware:
         self.app = app
         self.sim = sim
         self.routes = routes
+        # Matching every route costs more than the rest of the layer; paths repeat a lot.
+        self._templates: dict[tuple[str, str], str | None] = {}
+
+    def _route_template(self, scope: Scope) -> str | None:
+        lookup = (scope["method"], scope["path"])
+        if lookup not in self._templates:
+            if len(self._templates) > 10_000:
+                self._templates.clear()
+            self._templates[lookup] = _route_template(self.routes, scope)
+        return self._templates[lookup]
 
     def _authorized(self, scope: Scope) -> bool:
         headers = Headers(scope=scope)
@@ -104,7 +114,7 @@ class SimMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         method = scope["method"]
-        route = _route_template(self.routes, scope)
+        route = self._route_template(scope)
         fields = await _selected_fields(scope, body)
         delay = self.sim.faults.latency(path)
         if delay > 0:
