@@ -108,6 +108,25 @@ async def test_many_jobs_run_at_once_beyond_the_partition_count(
     assert most_concurrent(calls(sim, "text-to-image")) > 3
 
 
+async def test_no_more_than_the_configured_concurrency_calls_the_api_at_once(
+    sim: SimServer,
+    start_worker: StartWorker,
+    submit: Submit,
+    generation_events: FleetEvents,
+    job_ids: JobIds,
+) -> None:
+    set_faults(sim, latency={"fixed_seconds": 0.2})
+    await generation_worker(start_worker, sim, WORKER_CONCURRENCY="4").wait_ready()
+    jobs = [job_ids(f"job{n}") for n in range(24)]
+    for job_id in jobs:
+        await submit("generation", text_to_image(job_id))
+
+    await generation_events.wait_terminal(jobs)
+
+    # Up to 2 x 4 jobs are dispatched at once; only 4 of them may be calling the API.
+    assert most_concurrent(calls(sim, "text-to-image")) == 4
+
+
 async def test_jobs_with_one_key_run_one_at_a_time_in_the_order_they_were_sent(
     sim: SimServer,
     start_worker: StartWorker,

@@ -212,7 +212,7 @@ class Worker:
         partitions = await require_topics(self.kafka, list(self.topics.all))
         async with AsyncExitStack() as stack:
             api = await stack.enter_async_context(create_api(self.api_settings))
-            producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=2)
+            producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=0)
             await producer.start()
             stack.push_async_callback(producer.stop)
             table = OperationsTable(
@@ -238,7 +238,9 @@ class Worker:
             stack.callback(self._forget_running)
             await initialize_concurrent_processing(
                 context=self.broker.context,
-                concurrency_limit=self.settings.concurrency,
+                # A job holds one of JobRunner's API slots only while it calls the API; this
+                # leaves room for as many again to write their outcome to Kafka meanwhile.
+                concurrency_limit=2 * self.settings.concurrency,
                 commit_batch_size=self.settings.commit_batch_size,
                 commit_batch_timeout_sec=self.settings.commit_interval_seconds,
             )

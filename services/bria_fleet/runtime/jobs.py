@@ -73,7 +73,8 @@ class JobRunner:
 
     Ordering contract: a delivery's work starts only when its ``turn`` comes (turns are
     reserved per key at dispatch, in partition order), so requests with one key run one after
-    the other in order; others run concurrently. :meth:`handle` returns
+    the other in order; others run concurrently, at most ``settings.concurrency`` of them in
+    their domain logic (the API calls) at once. :meth:`handle` returns
     only when the request's outcome is durable in Kafka (events, follow-ups, retry or
     dead-letter copy, operations record), so the caller may then commit its offset.
     """
@@ -101,6 +102,7 @@ class JobRunner:
         self._idle = asyncio.Event()
         self._idle.set()
         self._draining = asyncio.Event()
+        self._api_slots = asyncio.Semaphore(settings.concurrency)
 
     def partitions_assigned(self) -> None:
         """Call on every assignment: the next request first waits for the table to catch up."""
@@ -165,7 +167,8 @@ class JobRunner:
             report=lambda spec: self.publish_events(request, [spec]),
         )
         try:
-            outcome = await self._logic.run(request, context)
+            async with self._api_slots:
+                outcome = await self._logic.run(request, context)
         except (BriaApiError, JobError) as error:
             if error.retriable:
                 await self._retry_later(delivery, request, error)

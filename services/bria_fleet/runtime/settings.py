@@ -40,7 +40,12 @@ class WorkerSettings(BaseSettings):
 
     http_port: int = Field(default=8000, ge=0, le=65535, validation_alias="HTTP_PORT")
     http_host: str = "0.0.0.0"
-    concurrency: int = Field(default=64, ge=1, description="jobs in flight per process")
+    concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="jobs running their API calls at once per process; as many again may be"
+        " writing their outcome to Kafka",
+    )
     commit_batch_size: int = Field(default=100, ge=1)
     commit_interval_seconds: float = Field(default=1.0, gt=0)
     graceful_timeout: float = Field(default=30.0, ge=0)
