@@ -3,15 +3,17 @@
 Starts its own Kafka broker (unless KAFKA_BOOTSTRAP_SERVERS is set) and its own simulator
 process, then measures in the same process tree:
 
-1. at a fixed simulated latency L with an in-flight limit C, jobs per second of a
-   ``bria-fleet worker generation`` process against the ideal C / L;
+1. at a fixed simulated latency L with an in-flight limit C (``WORKER_CONCURRENCY``: jobs
+   calling the API at once), jobs per second of a ``bria-fleet worker generation``
+   process against the ideal C / L;
 2. at zero latency, jobs per second of the worker against a bare aiokafka consume → httpx
    POST → aiokafka produce loop with the same concurrency and no guarantees;
 
 and prints both ratios and the worker's peak RSS. Requests are published before the
-consumer starts, so only consumption is timed. Usage:
+consumer starts, so only consumption is timed; an untimed round of jobs runs first, with
+its own worker, to warm up the broker. Usage:
 
-    python benchmarks/generation_throughput.py [--jobs 1500] [--concurrency 64]
+    python benchmarks/generation_throughput.py [--jobs 4000] [--concurrency 64]
 """
 
 import argparse
@@ -114,6 +116,12 @@ def start_worker(
     return process, port
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -132,15 +140,22 @@ async def measure_worker(
     process, port = start_worker(bootstrap, sim_url, concurrency, log)
     try:
         started = await wait_until_consuming(port, process)
+        cpu_at_start = cpu_seconds(process.pid)
         sampling = asyncio.create_task(sample_in_flight(port))
         finished = await waiting
+        cpu_used = cpu_seconds(process.pid) - cpu_at_start
         sampling.cancel()
         samples = await sampling
         rss = peak_rss_mib(process.pid)
         await print_durations(port)
+        print(
+            f"  worker CPU: {1000 * cpu_used / jobs:.2f} ms per job,"
+            f" {100 * cpu_used / (finished - started):.0f}% of a core"
+        )
         if samples:
             print(
-                f"  jobs in flight in the worker: mean {sum(samples) / len(samples):.1f},"
+                "  jobs in flight in the worker (calling the API or writing their outcome):"
+                f" mean {sum(samples) / len(samples):.1f},"
                 f" max {max(samples):.0f} ({len(samples)} samples)"
             )
     finally:
@@ -282,10 +297,18 @@ async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, wor
     concurrency = args.concurrency
 
     set_latency(sim_url, args.latency)
+    if args.warmup_jobs:
+        # The broker's JVM compiles its hot paths during the first few thousand writes; an
+        # untimed round first keeps that out of the figures.
+        warmup, _ = await measure_worker(
+            bootstrap, sim_url, args.warmup_jobs, concurrency, work / "w0.log"
+        )
+        print(f"warm-up ({args.warmup_jobs} jobs, not counted): {warmup:.1f} jobs/s")
     rate, rss = await measure_worker(bootstrap, sim_url, args.jobs, concurrency, work / "w1.log")
     ideal = concurrency / args.latency
     print(
-        f"latency {args.latency * 1000:.0f} ms, C={concurrency}, 3 partitions, {args.jobs} jobs:"
+        f"latency {args.latency * 1000:.0f} ms, C={concurrency} API calls in flight, 3 partitions,"
+        f" {args.jobs} jobs:"
         f" worker {rate:.1f} jobs/s; ideal C/latency {ideal:.1f} jobs/s; ratio"
         f" {rate / ideal:.2f} (per-partition sequential: {3 / args.latency:.1f} jobs/s);"
         f" worker peak RSS {rss:.0f} MiB"
@@ -305,10 +328,11 @@ async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, wor
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=1500)
+    parser.add_argument("--jobs", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2, help="seconds, for phase 1")
     parser.add_argument("--fast-jobs", type=int, default=3000, help="jobs at zero latency")
+    parser.add_argument("--warmup-jobs", type=int, default=2000, help="untimed jobs first")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-bench-"))
@@ -319,8 +343,9 @@ def main() -> None:
         broker.start(timeout=120)
         bootstrap = broker.bootstrap
     sim_port = free_port()
+    sim_command = ["sim", "--port", str(sim_port), "--token", SIM_TOKEN, "--quiet"]
     sim = subprocess.Popen(
-        [sys.executable, "-m", "bria_fleet", "sim", "--port", str(sim_port), "--token", SIM_TOKEN],
+        [sys.executable, "-m", "bria_fleet", *sim_command],
         stdout=(work / "sim.log").open("ab"),
         stderr=subprocess.STDOUT,
     )
