@@ -9,9 +9,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from bria_fleet_contracts.asyncapi import build_asyncapi
+from bria_fleet_contracts.catalogue import build_catalogue, event_example_path
+from bria_fleet_contracts.event_examples import example_event
+from bria_fleet_contracts.events import EventType
 from bria_fleet_contracts.examples import example_payload, example_requests, pipeline_example
 from bria_fleet_contracts.schemas import build_schemas
 
@@ -41,7 +44,11 @@ def render_artifacts() -> dict[str, str]:
         path = f"examples/{type(request).domain}/{request.op}.json"
         files[path] = _dump(example_payload(request))
     files["examples/pipeline.json"] = _dump(example_payload(pipeline_example()))
+    for event_type in get_args(EventType):
+        event = example_event(event_type, job_id="example-job")
+        files[event_example_path(event_type)] = _dump(event.model_dump(mode="json"))
     files["asyncapi.json"] = _dump(build_asyncapi())
+    files["TOPICS.md"] = build_catalogue()
     return dict(sorted(files.items()))
 
 

@@ -7,7 +7,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bria_fleet_contracts import OPS_BY_DOMAIN, FollowUp, parse_request, seed
+from bria_fleet_contracts import (
+    EVENT_MODEL_BY_TYPE,
+    EVENT_TYPES,
+    OPS_BY_DOMAIN,
+    FollowUp,
+    parse_request,
+    seed,
+)
 from bria_fleet_contracts.generate import contracts_dir
 from bria_fleet_contracts.topics import DOMAINS, Domain
 
@@ -28,7 +35,15 @@ def load(path: Path) -> Any:
 
 def test_there_is_exactly_one_example_per_op() -> None:
     found = {(path.parent.name, path.stem) for path in EXAMPLES.glob("*/*.json")}
-    assert found == set(ALL_OPS)
+    assert found - {("events", stem) for stem in EVENT_TYPES} == set(ALL_OPS)
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_every_event_type_has_an_example_that_parses_as_its_model(event_type: str) -> None:
+    event = load(EXAMPLES / "events" / f"{event_type}.json")
+    parsed = EVENT_MODEL_BY_TYPE[event_type].model_validate(event)
+    assert parsed.type == event_type
+    assert (parsed.error is not None) == event_type.endswith(".failed")
 
 
 def test_the_pipeline_example_is_an_ingest_request_chaining_every_other_domain() -> None:
