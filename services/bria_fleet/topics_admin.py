@@ -26,7 +26,15 @@ class TopicSpec:
     @property
     def configs(self) -> dict[str, str]:
         """The topic-level configuration to create it with."""
-        return {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if not self.compacted:
+            return {"cleanup.policy": "delete"}
+        # Hourly segments, so that compaction (which skips the active segment) drops deleted
+        # records within hours, not the default week; tombstones are kept an hour.
+        return {
+            "cleanup.policy": "compact",
+            "segment.ms": str(3600 * 1000),
+            "delete.retention.ms": str(3600 * 1000),
+        }
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,17 @@
 import itertools
 import signal
 import struct
+import time
 import zlib
 from collections.abc import Callable
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from bria_fleet.kafka_client import aiokafka_options
+from bria_fleet.settings import KafkaSettings
 from bria_fleet.sim import SimServer
+from bria_fleet_contracts import topics_for
 from tests.fixtures.fleet import FleetEvents, StartWorker, Submit, WorkerProcess
 from tests.workers.helpers import (
     calls,
@@ -32,6 +37,7 @@ OPS = (
 )
 FAST_POLLS = '{"generation": {"first_delay": 0.1, "growth": 1.0, "cap": 0.2, "deadline": 60}}'
 JobIds = Callable[[str], str]
+TOPICS = topics_for("generation")
 
 
 def generation_worker(start_worker: StartWorker, sim: SimServer, **env: str) -> WorkerProcess:
@@ -311,6 +317,47 @@ async def test_a_redelivered_finished_job_re_emits_its_event_without_calling_the
     first, again = generation_events.events(job_id)
     assert again == first
     assert prompt_counts(sim, "text-to-image")[f"a cat for {job_id}"] == 1
+
+
+async def test_a_finished_job_is_forgotten_after_its_retention_and_then_runs_again(
+    sim: SimServer,
+    start_worker: StartWorker,
+    submit: Submit,
+    generation_events: FleetEvents,
+    job_ids: JobIds,
+    fleet_topics: KafkaSettings,
+) -> None:
+    worker = generation_worker(start_worker, sim, WORKER_FINISHED_RETENTION_SECONDS="1")
+    await worker.wait_ready()
+    job_id = job_ids("forgotten")
+    await submit("generation", text_to_image(job_id))
+    await generation_events.wait_terminal([job_id])
+
+    await wait_for_tombstone(fleet_topics, TOPICS.operations, f"job:{job_id}")
+    await submit("generation", text_to_image(job_id))
+    await generation_events.tail.wait_for(
+        lambda: len(generation_events.events(job_id)) == 2, what="the second run's event"
+    )
+
+    assert prompt_counts(sim, "text-to-image")[f"a cat for {job_id}"] == 2
+
+
+async def wait_for_tombstone(settings: KafkaSettings, topic: str, key: str) -> None:
+    """Read ``topic`` from the beginning until a record deletes ``key``."""
+    consumer = AIOKafkaConsumer(
+        topic, **aiokafka_options(settings), auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for message in itertools.chain.from_iterable(batches.values()):
+                if message.key == key.encode() and message.value is None:
+                    return
+    finally:
+        await consumer.stop()
+    pytest.fail(f"no tombstone for {key} on {topic} within 30 s")
 
 
 async def test_a_worker_killed_mid_batch_ends_every_job_exactly_once(

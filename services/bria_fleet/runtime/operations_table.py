@@ -36,7 +36,8 @@ class OperationsTable:
         self._consumer = consumer
         self._topic = topic
         self._watches: dict[str, tuple[int, WatchRecord]] = {}
-        self._finished: dict[str, bytes] = {}
+        # job id -> (partition, record timestamp in epoch seconds, value as read), oldest first
+        self._finished: dict[str, tuple[int, float, bytes]] = {}
         self._watch_by_job: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
         self._partitions: list[TopicPartition] = []
@@ -77,8 +78,23 @@ class OperationsTable:
 
     def finished(self, job_id: str) -> FinishedRecord | None:
         """How ``job_id`` ended, if it has."""
-        raw = self._finished.get(job_id)
-        return FinishedRecord.model_validate_json(raw) if raw is not None else None
+        entry = self._finished.get(job_id)
+        return FinishedRecord.model_validate_json(entry[2]) if entry is not None else None
+
+    def finished_before(self, cutoff: float, partitions: Iterable[int]) -> list[str]:
+        """Jobs in ``partitions`` that finished before ``cutoff`` (epoch seconds).
+
+        Records arrive about in time order, so this looks only at the oldest ones: one that
+        lands a little out of order is found by a later call.
+        """
+        wanted = set(partitions)
+        expired = []
+        for job_id, (partition, timestamp, _) in self._finished.items():
+            if timestamp >= cutoff:
+                break
+            if partition in wanted:
+                expired.append(job_id)
+        return expired
 
     def watch_of(self, job_id: str) -> WatchRecord | None:
         """The watch following ``job_id``, if one is in flight."""
@@ -101,23 +117,24 @@ class OperationsTable:
             batches = await self._consumer.getmany(timeout_ms=500)
             for tp, messages in batches.items():
                 for message in messages:
-                    self._apply(message.key, message.value, tp.partition)
+                    self._apply(message.key, message.value, tp.partition, message.timestamp)
             # The position is the offset after the last record handed to us, applied above.
             for tp in self._partitions:
                 self._applied[tp] = await self._consumer.position(tp)
             async with self._progress:
                 self._progress.notify_all()
 
-    def _apply(self, raw_key: bytes | None, raw_value: bytes | None, partition: int) -> None:
+    def _apply(
+        self, raw_key: bytes | None, raw_value: bytes | None, partition: int, timestamp_ms: int
+    ) -> None:
         if raw_key is None:
             return
         key = raw_key.decode()
         if key.startswith(FINISHED_KEY_PREFIX):
             job_id = key.removeprefix(FINISHED_KEY_PREFIX)
-            if raw_value is None:
-                self._finished.pop(job_id, None)
-            else:
-                self._finished[job_id] = raw_value
+            self._finished.pop(job_id, None)
+            if raw_value is not None:
+                self._finished[job_id] = (partition, timestamp_ms / 1000, raw_value)
             return
         if raw_value is None:
             self._forget(key)

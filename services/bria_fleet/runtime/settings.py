@@ -46,6 +46,12 @@ class WorkerSettings(BaseSettings):
         description="jobs running their API calls at once per process; as many again may be"
         " writing their outcome to Kafka",
     )
+    finished_retention_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="how long a finished job is remembered: a request redelivered or"
+        " republished within it re-emits the job's events instead of running again",
+    )
     commit_batch_size: int = Field(default=100, ge=1)
     commit_interval_seconds: float = Field(default=1.0, gt=0)
     graceful_timeout: float = Field(default=30.0, ge=0)

@@ -25,7 +25,7 @@ from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobError, StillRunning
-from bria_fleet.runtime.records import WatchRecord, utcnow
+from bria_fleet.runtime.records import WatchRecord, finished_key, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class Watcher:
         self._loops = [
             self._spawn(self._keep_membership(), "watcher-membership"),
             self._spawn(self._schedule_forever(), "watcher-scheduler"),
+            self._spawn(self._forget_finished_forever(), "watcher-forget-finished"),
         ]
 
     async def stop(self) -> None:
@@ -254,6 +255,20 @@ class Watcher:
     @staticmethod
     def _deadline_message(watch: WatchRecord) -> str:
         return f"{watch.kind} {watch.target_id} did not finish by {watch.deadline_at.isoformat()}"
+
+    async def _forget_finished_forever(self) -> None:
+        """Delete the finished-job records of owned partitions once past their retention."""
+        retention = self._settings.finished_retention_seconds
+        while True:
+            await asyncio.sleep(min(60.0, max(0.5, retention / 4)))
+            expired = self._table.finished_before(time.time() - retention, self._owned)
+            for start in range(0, len(expired), 500):
+                await asyncio.gather(
+                    *(
+                        self._runner.durably_tombstone(finished_key(job_id))
+                        for job_id in expired[start : start + 500]
+                    )
+                )
 
     async def _keep_membership(self) -> None:
         while True:
