@@ -5,23 +5,55 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
 from bria_fleet.cli.app import app
+from bria_fleet.errors import BriaFleetError
 from bria_fleet.runtime.app import Worker
 from bria_fleet.runtime.serve import serve
 from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.settings import ApiSettings, KafkaSettings
 from bria_fleet.workers.registry import available_domains, logic_for
 from bria_fleet_contracts import Domain
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 WorkerChoice = Literal["ingest", "caption", "training", "generation", "all"]
+
+
+NO_TOKEN = (
+    "BRIA_API_TOKEN is not set. Set it (and BRIA_API_BASE_URL) for the real Bria API, or "
+    "point the worker at the simulator: BRIA_API_BASE_URL=http://127.0.0.1:8765 "
+    "BRIA_API_TOKEN=sim-token (bria-fleet up does this for you)."
+)
+
+
+def _load(settings_class: type[SettingsT]) -> SettingsT:
+    """Settings from the environment, or one sentence naming the variables that are wrong."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        prefix = str(settings_class.model_config.get("env_prefix", ""))
+        problems = "; ".join(
+            f"{_variable(prefix, problem['loc'])}: {problem['msg']}" for problem in error.errors()
+        )
+        raise BriaFleetError(f"Invalid configuration: {problems}.") from error
+
+
+def _variable(prefix: str, location: tuple[int | str, ...]) -> str:
+    name = str(location[0]) if location else "?"
+    return name if name.isupper() else f"{prefix}{name}".upper()
 
 
 def _serve_one(domain: Domain, settings: WorkerSettings) -> int:
     """Run ``domain``'s worker in the foreground until SIGINT or SIGTERM."""
-    worker = Worker(domain, logic_for(domain), settings=settings)
+    kafka, api = _load(KafkaSettings), _load(ApiSettings)
+    if api.token is None or not api.token.get_secret_value():
+        raise BriaFleetError(NO_TOKEN)
+    worker = Worker(domain, logic_for(domain), kafka=kafka, api=api, settings=settings)
     return serve(worker.app, settings.http_host, settings.http_port, settings.graceful_timeout)
 
 
@@ -53,7 +85,11 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every request at INFO; the API metrics already count them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = WorkerSettings()
+    settings = _load(WorkerSettings)
+    if domain == "all":
+        _load(KafkaSettings)
+        if not _load(ApiSettings).token:
+            raise BriaFleetError(NO_TOKEN)
     if http_port is not None:
         settings = settings.model_copy(update={"http_port": http_port})
     if domain == "all":
