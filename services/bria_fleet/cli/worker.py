@@ -48,11 +48,10 @@ def _variable(prefix: str, location: tuple[int | str, ...]) -> str:
     return name if name.isupper() else f"{prefix}{name}".upper()
 
 
-def _serve_one(domain: Domain, settings: WorkerSettings) -> int:
+def _serve_one(
+    domain: Domain, settings: WorkerSettings, kafka: KafkaSettings, api: ApiSettings
+) -> int:
     """Run ``domain``'s worker in the foreground until SIGINT or SIGTERM."""
-    kafka, api = _load(KafkaSettings), _load(ApiSettings)
-    if api.token is None or not api.token.get_secret_value():
-        raise BriaFleetError(NO_TOKEN)
     worker = Worker(domain, logic_for(domain), kafka=kafka, api=api, settings=settings)
     return serve(worker.app, settings.http_host, settings.http_port, settings.graceful_timeout)
 
@@ -85,13 +84,12 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every request at INFO; the API metrics already count them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = _load(WorkerSettings)
-    if domain == "all":
-        _load(KafkaSettings)
-        if not _load(ApiSettings).token:
-            raise BriaFleetError(NO_TOKEN)
+    # Checked here, before anything starts, for one worker and for all of them alike.
+    settings, kafka, api = _load(WorkerSettings), _load(KafkaSettings), _load(ApiSettings)
+    if api.token is None or not api.token.get_secret_value():
+        raise BriaFleetError(NO_TOKEN)
     if http_port is not None:
         settings = settings.model_copy(update={"http_port": http_port})
     if domain == "all":
         raise typer.Exit(_serve_all(settings))
-    raise typer.Exit(_serve_one(domain, settings))
+    raise typer.Exit(_serve_one(domain, settings, kafka, api))
