@@ -20,6 +20,11 @@ REF = "#/components/schemas/{model}"
 
 _STRING = {"type": "string"}
 
+REQUEST_KEY = "job_id, or the entity id the upstream wants ordered"
+EVENT_KEY = "job_id"
+REQUEUED_KEY = "as the request"
+OPERATIONS_KEY = "<kind>:<target id>:<job_id> for a watch, job:<job_id> for a finished job"
+
 
 def _summary(model: type[Any]) -> str:
     return (inspect.getdoc(model) or "").split("\n")[0]
@@ -72,6 +77,9 @@ def _header_schemas() -> dict[str, JsonSchema]:
                 headers.ATTEMPT: attempt,
                 headers.ERROR_CODE: _STRING,
                 headers.ERROR: _STRING,
+                headers.SOURCE_TOPIC: _STRING,
+                headers.SOURCE_PARTITION: {**_STRING, "pattern": "^[0-9]+$"},
+                headers.SOURCE_OFFSET: {**_STRING, "pattern": "^[0-9]+$"},
             },
             "required": [headers.ERROR_CODE, headers.ERROR],
         },
@@ -97,7 +105,7 @@ def _request_message(model: type[RequestBase], ref: JsonSchema, example: Any) ->
         "summary": _summary(model),
         "contentType": CONTENT_TYPE,
         "payload": ref,
-        "bindings": _key("job_id, or the entity id the upstream wants ordered"),
+        "bindings": _key(REQUEST_KEY),
     }
     if example is not None:
         message["examples"] = [{"name": "example", "payload": example}]
@@ -108,11 +116,12 @@ def _event_message(model: type[EventBase], ref: JsonSchema) -> JsonSchema:
     return {
         "name": model.model_fields["type"].default,
         "title": model.__name__,
-        "summary": _summary(model) + (" (terminal)" if model.terminal else ""),
+        "summary": _summary(model),
+        "x-terminal": model.terminal,
         "contentType": CONTENT_TYPE,
         "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
         "payload": ref,
-        "bindings": _key("job_id"),
+        "bindings": _key(EVENT_KEY),
     }
 
 
@@ -133,52 +142,55 @@ def _channels(domain: Domain, payloads: dict[str, JsonSchema]) -> dict[str, Json
         f"{domain}Requests": {
             "address": names.requests,
             "title": f"{domain} requests",
-            "description": f"Jobs for the {domain} worker. Key: job_id.",
+            "description": f"Jobs for the {domain} worker.",
             "messages": request_refs,
             "bindings": _topic(names.requests, "delete"),
+            "x-key": REQUEST_KEY,
             "x-written-by": "upstream",
             "x-read-by": f"the {domain} worker ({group})",
         },
         f"{domain}Events": {
             "address": names.events,
             "title": f"{domain} events",
-            "description": "What happened to each job; every job ends in one terminal event. "
-            "Key: job_id.",
+            "description": "What happened to each job; every job ends in one terminal event.",
             "messages": {
                 t: {"$ref": f"#/components/messages/{t}"} for t in EVENT_TYPES_BY_DOMAIN[domain]
             },
             "bindings": _topic(names.events, "delete"),
+            "x-key": EVENT_KEY,
             "x-written-by": f"the {domain} worker",
             "x-read-by": "downstream",
         },
         f"{domain}Operations": {
             "address": names.operations,
             "title": f"{domain} operations",
-            "description": "In-flight long operations and finished jobs (a KTable). Key: "
-            "operation id, e.g. training:<model_id>; a null payload is a tombstone.",
+            "description": "Internal: long operations being watched and finished jobs (a "
+            "KTable); a null payload is a tombstone.",
             "messages": {
                 "watchRecord": {
                     "name": "watchRecord",
                     "contentType": CONTENT_TYPE,
-                    "summary": "The worker's own watch record; internal to the fleet.",
+                    "summary": "The worker's own watch or finished-job record.",
                     "payload": {"type": ["object", "null"]},
-                    "bindings": _key("operation id, e.g. training:<model_id>"),
+                    "bindings": _key(OPERATIONS_KEY),
                 }
             },
             "bindings": _topic(names.operations, "compact"),
+            "x-key": OPERATIONS_KEY,
             "x-written-by": f"the {domain} worker",
             "x-read-by": f"the {domain} worker's watcher",
         },
         f"{domain}Retry": {
             "address": names.retry,
             "title": f"{domain} retries",
-            "description": "Requests to try again after a delay, with due time and attempt "
-            "count in headers. Key: as the request.",
+            "description": "Requests to try again after a delay, with the due time and the "
+            f"attempt count in the {headers.DUE_AT} and {headers.ATTEMPT} headers.",
             "messages": {
                 op: {**message, "headers": {"$ref": "#/components/schemas/RetryHeaders"}}
                 for op, message in requeued.items()
             },
             "bindings": _topic(names.retry, "delete"),
+            "x-key": REQUEUED_KEY,
             "x-written-by": f"the {domain} worker",
             "x-read-by": f"the {domain} worker, after the delay",
         },
@@ -186,7 +198,9 @@ def _channels(domain: Domain, payloads: dict[str, JsonSchema]) -> dict[str, Json
             "address": names.dlq,
             "title": f"{domain} dead letters",
             "description": "Requests past their last attempt, and messages that do not parse, "
-            "with the reason in headers. Key: as the request.",
+            f"as received, with the reason in the {headers.ERROR_CODE} and {headers.ERROR} "
+            f"headers and where they came from in {headers.SOURCE_TOPIC}, "
+            f"{headers.SOURCE_PARTITION} and {headers.SOURCE_OFFSET}.",
             "messages": {
                 **{
                     op: {**message, "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"}}
@@ -200,6 +214,7 @@ def _channels(domain: Domain, payloads: dict[str, JsonSchema]) -> dict[str, Json
                 },
             },
             "bindings": _topic(names.dlq, "delete"),
+            "x-key": REQUEUED_KEY,
             "x-written-by": f"the {domain} worker",
             "x-read-by": "operators",
         },

@@ -1,15 +1,16 @@
 """The topic catalogue: every topic, its key, its message types and an example, in Markdown.
 
-Generated into ``contracts/TOPICS.md`` next to ``asyncapi.json`` (the same facts, for tools).
+Generated into ``contracts/TOPICS.md`` from the AsyncAPI document it sits next to, so the two
+say the same things: the catalogue is that document's channels and messages, for people.
 """
 
-import inspect
 from typing import Any
 
-from bria_fleet_contracts import headers
-from bria_fleet_contracts.events import EVENT_MODEL_BY_TYPE, EVENT_TYPES_BY_DOMAIN, is_terminal
+from bria_fleet_contracts.events import EVENT_TYPES_BY_DOMAIN
 from bria_fleet_contracts.registry import REQUEST_MODELS
-from bria_fleet_contracts.topics import DOMAINS, Domain, consumer_group, topics_for
+from bria_fleet_contracts.topics import DOMAINS, Domain
+
+_CHANNELS = ("Requests", "Events", "Retry", "Dlq", "Operations")
 
 
 def request_example_path(domain: str, op: str) -> str:
@@ -22,59 +23,49 @@ def event_example_path(event_type: str) -> str:
     return f"examples/events/{event_type}.json"
 
 
-def _summary(model: type[Any]) -> str:
-    line = (inspect.getdoc(model) or "").split("\n")[0]
-    return line.replace("``", "`").replace("|", "\\|")
+def _cell(text: str) -> str:
+    return text.replace("``", "`").replace("|", "\\|").replace("<", "&lt;")
 
 
-def _topics_table(domain: Domain) -> list[str]:
-    names = topics_for(domain)
-    worker = f"the {domain} worker (group `{consumer_group(domain)}`)"
-    rows = [
-        (names.requests, "`job_id`", "upstream systems", worker, "delete", "jobs to do"),
-        (names.events, "`job_id`", f"the {domain} worker", "downstream systems", "delete",
-         "what happened to each job; exactly one terminal event per job"),
-        (names.retry, "as the request", f"the {domain} worker", worker, "delete",
-         f"requests to try again, with `{headers.ATTEMPT}` and `{headers.DUE_AT}` headers"),
-        (names.dlq, "as the request", f"the {domain} worker", "operators", "delete",
-         f"requests past their last attempt and messages that do not parse, as received,"
-         f" with `{headers.ERROR_CODE}`, `{headers.ERROR}` and `{headers.SOURCE_TOPIC}`"
-         f"/`{headers.SOURCE_PARTITION}`/`{headers.SOURCE_OFFSET}` headers"),
-        (names.operations, "`<kind>:<target id>:<job_id>` or `job:<job_id>`",
-         f"the {domain} worker", f"the {domain} worker", "compact",
-         "internal: long operations being watched and finished jobs"),
-    ]  # fmt: skip
+def _topics_table(domain: Domain, channels: dict[str, Any]) -> list[str]:
     lines = [
         "| Topic | Key | Written by | Read by | Cleanup | Holds |",
         "|---|---|---|---|---|---|",
     ]
-    lines += [f"| `{row[0]}` | " + " | ".join(row[1:]) + " |" for row in rows]
+    for suffix in _CHANNELS:
+        channel = channels[f"{domain}{suffix}"]
+        cleanup = channel["bindings"]["kafka"]["topicConfiguration"]["cleanup.policy"][0]
+        cells = [channel["x-key"], channel["x-written-by"], channel["x-read-by"], cleanup]
+        cells.append(channel["description"])
+        lines.append(f"| `{channel['address']}` | " + " | ".join(map(_cell, cells)) + " |")
     return lines
 
 
-def _requests_table(domain: Domain) -> list[str]:
+def _requests_table(domain: Domain, messages: dict[str, Any]) -> list[str]:
     lines = ["| `op` | Request | Example |", "|---|---|---|"]
     for model in REQUEST_MODELS[domain]:
         op = model.model_fields["op"].default
-        path = request_example_path(domain, op)
-        lines.append(f"| `{op}` | {_summary(model)} | [{op}.json]({path}) |")
+        summary = _cell(messages[f"{domain}.{op}"]["summary"])
+        lines.append(f"| `{op}` | {summary} | [{op}.json]({request_example_path(domain, op)}) |")
     return lines
 
 
-def _events_table(domain: Domain) -> list[str]:
+def _events_table(domain: Domain, messages: dict[str, Any]) -> list[str]:
     lines = ["| `type` | Terminal | Event | Example |", "|---|---|---|---|"]
     for event_type in EVENT_TYPES_BY_DOMAIN[domain]:
-        model = EVENT_MODEL_BY_TYPE[event_type]
-        terminal = "yes" if is_terminal(event_type) else "no"
+        message = messages[event_type]
+        terminal = "yes" if message["x-terminal"] else "no"
         path = event_example_path(event_type)
         lines.append(
-            f"| `{event_type}` | {terminal} | {_summary(model)} | [{event_type}.json]({path}) |"
+            f"| `{event_type}` | {terminal} | {_cell(message['summary'])}"
+            f" | [{event_type}.json]({path}) |"
         )
     return lines
 
 
-def build_catalogue() -> str:
-    """The whole catalogue as Markdown."""
+def build_catalogue(asyncapi: dict[str, Any]) -> str:
+    """The whole catalogue as Markdown, from the fleet's AsyncAPI document."""
+    channels, messages = asyncapi["channels"], asyncapi["components"]["messages"]
     lines = [
         "# Topic catalogue",
         "",
@@ -92,8 +83,8 @@ def build_catalogue() -> str:
         " ([pipeline.json](examples/pipeline.json)).",
     ]
     for domain in DOMAINS:
-        names = topics_for(domain)
-        lines += ["", f"## {domain}", "", *_topics_table(domain)]
-        lines += ["", f"Requests on `{names.requests}`:", "", *_requests_table(domain)]
-        lines += ["", f"Events on `{names.events}`:", "", *_events_table(domain)]
+        requests, events = (channels[f"{domain}{name}"]["address"] for name in _CHANNELS[:2])
+        lines += ["", f"## {domain}", "", *_topics_table(domain, channels)]
+        lines += ["", f"Requests on `{requests}`:", "", *_requests_table(domain, messages)]
+        lines += ["", f"Events on `{events}`:", "", *_events_table(domain, messages)]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bria_fleet_contracts.asyncapi import build_asyncapi
-from bria_fleet_contracts.catalogue import build_catalogue, event_example_path
+from bria_fleet_contracts.catalogue import (
+    build_catalogue,
+    event_example_path,
+    request_example_path,
+)
 from bria_fleet_contracts.event_examples import example_event
 from bria_fleet_contracts.events import EventType
 from bria_fleet_contracts.examples import example_payload, example_requests, pipeline_example
@@ -41,14 +45,15 @@ def render_artifacts() -> dict[str, str]:
     """Every generated file's text by path relative to ``contracts/``."""
     files = {f"schemas/{name}.json": _dump(schema) for name, schema in build_schemas().items()}
     for request in example_requests():
-        path = f"examples/{type(request).domain}/{request.op}.json"
+        path = request_example_path(type(request).domain, request.op)
         files[path] = _dump(example_payload(request))
     files["examples/pipeline.json"] = _dump(example_payload(pipeline_example()))
     for event_type in get_args(EventType):
         event = example_event(event_type, job_id="example-job")
         files[event_example_path(event_type)] = _dump(event.model_dump(mode="json"))
-    files["asyncapi.json"] = _dump(build_asyncapi())
-    files["TOPICS.md"] = build_catalogue()
+    asyncapi = build_asyncapi()
+    files["asyncapi.json"] = _dump(asyncapi)
+    files["TOPICS.md"] = build_catalogue(asyncapi)
     return dict(sorted(files.items()))
 
 
