@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from bria_fleet.api import BriaApi
+from bria_fleet.api import BriaApi, OperationState, OperationStatus
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import Domain, parse_request
@@ -78,6 +78,17 @@ class JobError(BriaFleetError):
         self.http_status = http_status
         self.event_type = event_type
         self.completed_at = completed_at
+
+
+def operation_failure(status: OperationStatus[Any], code: str, fallback: str) -> JobError | None:
+    """The job's error when the API reports its operation failed or stopped, else ``None``.
+
+    The message is the API's own when it gives one, ``fallback`` otherwise.
+    """
+    if status.state not in (OperationState.FAILED, OperationState.STOPPED):
+        return None
+    detail = status.error.message if status.error and status.error.message else None
+    return JobError(code, detail or fallback, completed_at=status.updated_at)
 
 
 ProgressReporter = Callable[[EventSpec], Awaitable[None]]

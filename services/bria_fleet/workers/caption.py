@@ -14,6 +14,7 @@ from bria_fleet.runtime.outcomes import (
     LogicBase,
     StillRunning,
     Watching,
+    operation_failure,
 )
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
@@ -209,15 +210,14 @@ class _CaptionsWatch:
         if status.state is OperationState.COMPLETED and status.result is not None:
             done = await captions_regenerated(api, status.result)
             return Completed(done.event, done.values, completed_at=status.updated_at)
-        if status.state in (OperationState.FAILED, OperationState.STOPPED):
-            detail = status.error.message if status.error and status.error.message else None
-            raise JobError(
-                "caption_update_failed",
-                detail
-                or f"regenerating the captions of dataset {watch.target_id} failed "
-                f"(captions_update_status {status.raw_status})",
-                completed_at=status.updated_at,
-            )
+        failure = operation_failure(
+            status,
+            "caption_update_failed",
+            f"regenerating the captions of dataset {watch.target_id} failed "
+            f"(captions_update_status {status.raw_status})",
+        )
+        if failure is not None:
+            raise failure
         return StillRunning(status=status.state.value)
 
 

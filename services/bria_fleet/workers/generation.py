@@ -10,10 +10,10 @@ from bria_fleet.runtime.outcomes import (
     Completed,
     EventSpec,
     JobContext,
-    JobError,
     LogicBase,
     StillRunning,
     Watching,
+    operation_failure,
 )
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
@@ -180,13 +180,13 @@ class _AsyncGenerationWatch:
             request = parse_request("generation", json.dumps(watch.request))
             done = completed(request, status.result)
             return Completed(done.event, done.values, completed_at=status.updated_at)
-        if status.state in (OperationState.FAILED, OperationState.STOPPED):
-            message = status.error.message if status.error and status.error.message else None
-            raise JobError(
-                "generation_failed",
-                message or f"the API reports request {watch.target_id} as {status.raw_status}",
-                completed_at=status.updated_at,
-            )
+        failure = operation_failure(
+            status,
+            "generation_failed",
+            f"the API reports request {watch.target_id} as {status.raw_status}",
+        )
+        if failure is not None:
+            raise failure
         return StillRunning(status=status.state.value)
 
 
