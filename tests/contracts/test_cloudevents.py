@@ -3,11 +3,11 @@
 import pytest
 
 from bria_fleet_contracts import cloudevent_headers, kafka_headers, verify_cloudevent_headers
-from tests.contracts.samples import sample_event
+from bria_fleet_contracts.event_examples import example_event
 
 
 def test_headers_carry_the_event_s_attributes() -> None:
-    event = sample_event("generation.completed", job_id="job-9")
+    event = example_event("generation.completed", job_id="job-9")
     assert cloudevent_headers(event) == {
         "ce_specversion": "1.0",
         "ce_id": str(event.event_id),
@@ -20,7 +20,7 @@ def test_headers_carry_the_event_s_attributes() -> None:
 
 
 def test_the_source_can_be_given() -> None:
-    event = sample_event("training.started")
+    event = example_event("training.started")
     assert cloudevent_headers(event, "/bria-fleet/eu-1/training")["ce_source"] == (
         "/bria-fleet/eu-1/training"
     )
@@ -32,12 +32,12 @@ def test_kafka_headers_are_utf8_byte_pairs() -> None:
 
 
 def test_verify_accepts_the_headers_of_the_event_as_kafka_pairs() -> None:
-    event = sample_event("ingest.progress")
+    event = example_event("ingest.progress")
     verify_cloudevent_headers(kafka_headers(cloudevent_headers(event)), event)
 
 
 def test_verify_names_missing_and_mismatched_headers() -> None:
-    event = sample_event("ingest.completed")
+    event = example_event("ingest.completed")
     headers = cloudevent_headers(event)
     del headers["ce_time"]
     headers["ce_type"] = "ai.bria.fleet.ingest.failed"
@@ -52,7 +52,7 @@ def test_verify_names_missing_and_mismatched_headers() -> None:
 
 
 def test_verify_checks_the_source_only_when_given() -> None:
-    event = sample_event("caption.failed")
+    event = example_event("caption.failed")
     headers = cloudevent_headers(event, "/elsewhere")
     verify_cloudevent_headers(headers, event)
     with pytest.raises(ValueError, match="ce_source is '/elsewhere'"):

@@ -26,25 +26,30 @@ from bria_fleet_contracts import (
     make_event,
     parse_event,
 )
+from bria_fleet_contracts.event_examples import (
+    EXAMPLE_EVENT_DATA,
+    EXAMPLE_FAILURE,
+    EXAMPLE_TIME,
+    example_event,
+)
 from bria_fleet_contracts.events.caption import CaptionOp
 from bria_fleet_contracts.events.generation import GenerationOp
 from bria_fleet_contracts.events.ingest import IngestOp
 from bria_fleet_contracts.events.training import TrainingOp
 from bria_fleet_contracts.schemas import build_schemas
 from bria_fleet_contracts.topics import Domain
-from tests.contracts.samples import DATA, FAILURE, WHEN, sample_event
 
 
 def test_every_event_type_has_a_sample() -> None:
-    assert set(DATA) == set(EVENT_TYPES)
+    assert set(EXAMPLE_EVENT_DATA) == set(EVENT_TYPES)
 
 
 def test_event_ids_are_deterministic() -> None:
-    first = make_event("training.completed", "job-1", DATA["training.completed"])
+    first = make_event("training.completed", "job-1", EXAMPLE_EVENT_DATA["training.completed"])
     again = make_event(
         "training.completed",
         "job-1",
-        DATA["training.completed"],
+        EXAMPLE_EVENT_DATA["training.completed"],
         occurred_at=datetime.now(UTC) + timedelta(hours=1),
     )
     assert first.event_id == again.event_id == event_id_for("job-1", "training.completed")
@@ -80,13 +85,13 @@ def test_make_event_returns_the_type_s_model_with_typed_data() -> None:
 
 
 def test_caption_completed_data_is_typed_by_op() -> None:
-    event = sample_event("caption.completed")
+    event = example_event("caption.completed")
     assert isinstance(event, CaptionCompletedEvent)
     assert isinstance(event.data, PrefixResult)
 
 
 def test_generation_completed_echoes_the_request_as_a_model() -> None:
-    event = sample_event("generation.completed")
+    event = example_event("generation.completed")
     assert isinstance(event, GenerationCompletedEvent)
     assert isinstance(event.data.request, TextToImageRequest)
     assert event.data.request.prompt == "a cat"
@@ -95,8 +100,10 @@ def test_generation_completed_echoes_the_request_as_a_model() -> None:
 
 def test_failure_events_require_an_error() -> None:
     with pytest.raises(ValidationError, match="error"):
-        make_event("generation.failed", "job-1", DATA["generation.failed"])
-    event = make_event("generation.failed", "job-1", DATA["generation.failed"], error=FAILURE)
+        make_event("generation.failed", "job-1", EXAMPLE_EVENT_DATA["generation.failed"])
+    event = make_event(
+        "generation.failed", "job-1", EXAMPLE_EVENT_DATA["generation.failed"], error=EXAMPLE_FAILURE
+    )
     assert event.error is not None
     assert event.error.http_status == 404
 
@@ -111,10 +118,10 @@ def test_occurred_at_is_normalised_to_utc() -> None:
     event = make_event(
         "training.stopped",
         "job-1",
-        DATA["training.stopped"],
+        EXAMPLE_EVENT_DATA["training.stopped"],
         occurred_at=datetime(2025, 3, 1, 13, 30, tzinfo=paris),
     )
-    assert event.occurred_at == WHEN
+    assert event.occurred_at == EXAMPLE_TIME
     assert event.occurred_at.tzinfo == UTC
     assert event.model_dump(mode="json")["occurred_at"] == "2025-03-01T12:30:00Z"
 
@@ -147,7 +154,7 @@ def test_every_domain_can_end_in_a_completed_and_a_failed_event() -> None:
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
 def test_every_event_round_trips_through_json(event_type: str) -> None:
-    event = sample_event(event_type)  # type: ignore[arg-type]
+    event = example_event(event_type)  # type: ignore[arg-type]
     parsed = parse_event(event.model_dump_json().encode())
     assert type(parsed) is type(event)
     assert parsed == event
@@ -163,7 +170,7 @@ def test_every_event_matches_its_json_schema(
     event_type: str, schemas: dict[str, dict[str, Any]]
 ) -> None:
     schema = schemas[f"event.{event_type}"]
-    payload = sample_event(event_type).model_dump(mode="json")  # type: ignore[arg-type]
+    payload = example_event(event_type).model_dump(mode="json")  # type: ignore[arg-type]
     jsonschema.validate(payload, schema)
 
 
@@ -173,7 +180,7 @@ def test_parse_event_names_an_unknown_type() -> None:
 
 
 def test_parse_event_reports_invalid_fields_readably() -> None:
-    payload = sample_event("training.completed").model_dump(mode="json")
+    payload = example_event("training.completed").model_dump(mode="json")
     payload["data"]["duration_seconds"] = -1
     with pytest.raises(InvalidEvent) as caught:
         parse_event(json.dumps(payload))
@@ -184,10 +191,10 @@ def test_parse_event_reports_invalid_fields_readably() -> None:
 
 
 def test_events_tolerate_fields_from_newer_producers() -> None:
-    payload = sample_event("training.stopped").model_dump(mode="json")
+    payload = example_event("training.stopped").model_dump(mode="json")
     payload["data"]["new_field"] = 1
     payload["trace"] = "x"
-    assert parse_event(payload) == sample_event("training.stopped")
+    assert parse_event(payload) == example_event("training.stopped")
 
 
 @pytest.mark.parametrize(

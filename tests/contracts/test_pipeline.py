@@ -13,7 +13,7 @@ from bria_fleet_contracts import (
     placeholder_values,
     render_follow_ups,
 )
-from tests.contracts.samples import sample_event
+from bria_fleet_contracts.event_examples import example_event
 
 GENERATE: dict[str, Any] = {
     "step": "generate",
@@ -107,7 +107,7 @@ def test_metadata_is_inherited_and_the_follow_up_s_own_wins() -> None:
 
 
 def test_placeholder_values_come_from_the_completed_event() -> None:
-    values = placeholder_values(sample_event("generation.completed", job_id="up-1/gen"))
+    values = placeholder_values(example_event("generation.completed", job_id="up-1/gen"))
     assert values["job_id"] == "up-1/gen"
     assert values["model_id"] == "300"
     assert values["image_url"] == "https://sim.example/a.png"
@@ -117,7 +117,7 @@ def test_placeholder_values_come_from_the_completed_event() -> None:
 
 
 def test_training_completed_offers_model_and_dataset_ids() -> None:
-    values = placeholder_values(sample_event("training.completed"))
+    values = placeholder_values(example_event("training.completed"))
     assert {"model_id": "303", "dataset_id": "200"}.items() <= values.items()
 
 
