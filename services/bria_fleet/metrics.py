@@ -25,6 +25,13 @@ API_REQUEST_DURATION = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+API_OUTCOME_UNKNOWN = Counter(
+    "bria_fleet_api_outcome_unknown",
+    "Generation calls whose answer was lost and that were not repeated (each ends its job"
+    " in api_outcome_unknown), by route template.",
+    ["route"],
+    registry=REGISTRY,
+)
 POLL_REQUESTS = Counter(
     "bria_fleet_poll_requests",
     "Status requests made while watching long operations, by kind and outcome.",

@@ -29,6 +29,13 @@ class ApiSettings(BaseSettings):
     requests_per_second: float = Field(
         default=0.0, ge=0, description="per-process request budget; 0 means unlimited"
     )
+    repeat_uncertain_generations: bool = Field(
+        default=False,
+        description=(
+            "repeat a generation POST whose answer was lost (read timeout, 500, 502, 504): "
+            "may pay for a generation twice; off, such a job ends in api_outcome_unknown"
+        ),
+    )
 
 
 class KafkaSettings(BaseSettings):

@@ -198,10 +198,11 @@ async def test_the_request_budget_paces_calls_across_the_process() -> None:
     assert elapsed >= 0.4  # 20 admitted at once, the next 10 at 20 per second
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
 async def test_a_post_that_may_have_taken_effect_is_not_repeated_in_process(
-    clock: FakeClock,
+    status: int, clock: FakeClock
 ) -> None:
-    recorder = Recorder(json_response(503), json_response(201, {"id": 5, "name": "p"}))
+    recorder = Recorder(json_response(status), json_response(201, {"id": 5, "name": "p"}))
     api = make_api(recorder, clock=clock, retry_attempts=3)
 
     with pytest.raises(ServerError) as caught:
@@ -212,8 +213,11 @@ async def test_a_post_that_may_have_taken_effect_is_not_repeated_in_process(
     assert len(recorder.requests) == 1
 
 
-async def test_a_post_refused_with_429_is_repeated_in_process(clock: FakeClock) -> None:
-    recorder = Recorder(json_response(429), json_response(201, {"id": 5, "name": "p"}))
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_post_refused_with_429_or_503_is_repeated_in_process(
+    status: int, clock: FakeClock
+) -> None:
+    recorder = Recorder(json_response(status), json_response(201, {"id": 5, "name": "p"}))
     api = make_api(recorder, clock=clock, retry_attempts=3)
 
     project = await api.create_project(name="p", ip_type="stylized_scene", ip_medium="illustration")

@@ -17,6 +17,7 @@ from bria_fleet.api._errors import (
     Forbidden,
     InvalidResponse,
     NotFound,
+    OutcomeUnknown,
     PreconditionFailed,
     RateLimited,
     ServerError,
@@ -57,7 +58,7 @@ from bria_fleet.api._requests import (
     V2StructuredPromptRequest,
     VideoCaptionRequest,
 )
-from bria_fleet.api._retry import RetryPolicy, parse_retry_after
+from bria_fleet.api._retry import Repeat, RetryPolicy, parse_retry_after
 from bria_fleet.api._status import (
     CaptionsStatus,
     DatasetStatus,
@@ -107,11 +108,13 @@ __all__ = [
     "OperationKind",
     "OperationState",
     "OperationStatus",
+    "OutcomeUnknown",
     "PreconditionFailed",
     "Project",
     "ProjectStatus",
     "RateLimited",
     "ReimagineRequest",
+    "Repeat",
     "RestylePortraitRequest",
     "RetryPolicy",
     "ServerError",

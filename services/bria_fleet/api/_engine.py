@@ -41,6 +41,7 @@ from bria_fleet.api._requests import (
     VideoCaptionRequest,
     structured_text,
 )
+from bria_fleet.api._retry import Repeat
 from bria_fleet.api._status import DatasetStatus
 from bria_fleet.api._wire import compact, image_field, tailored_image_body, wire_id
 
@@ -255,7 +256,7 @@ class EngineApi(BriaApi):
         body = compact(
             images=[image_field(i) for i in images], content_moderation=content_moderation
         )
-        answer = await self._json("POST", GENERATE_PREFIX, json=body, repeatable=True)
+        answer = await self._json("POST", GENERATE_PREFIX, json=body, repeat=Repeat.ALWAYS)
         prefix = first_value(answer, "prefix", "caption_prefix", "generated_prefix")
         if isinstance(answer, str):
             prefix = answer
@@ -265,14 +266,14 @@ class EngineApi(BriaApi):
 
     async def generate_visual_schema(self, images: Sequence[ImageSource]) -> StructuredData:
         body = {"images": [image_field(i) for i in images]}
-        answer = await self._json("POST", GENERATE_VISUAL_SCHEMA, json=body, repeatable=True)
+        answer = await self._json("POST", GENERATE_VISUAL_SCHEMA, json=body, repeat=Repeat.ALWAYS)
         return structured(answer, "visual_schema", "schema")
 
     async def refine_structured_prompt(
         self, structured_prompt: StructuredData, instruction: str
     ) -> StructuredData:
         body = {"structured_prompt": structured_prompt, "instruction": instruction}
-        answer = await self._json("POST", REFINE_STRUCTURED_PROMPT, json=body, repeatable=True)
+        answer = await self._json("POST", REFINE_STRUCTURED_PROMPT, json=body, repeat=Repeat.ALWAYS)
         return structured(answer, "structured_prompt", "visual_schema")
 
     # Models and training
@@ -323,7 +324,7 @@ class EngineApi(BriaApi):
         return await self._training(STOP_TRAINING, model_id)
 
     async def _training(self, route: str, model_id: str) -> TailoredModel:
-        answer = await self._json("POST", route, path={"model_id": model_id}, repeatable=True)
+        answer = await self._json("POST", route, path={"model_id": model_id}, repeat=Repeat.ALWAYS)
         if not isinstance(answer, dict):
             return await self.get_model(model_id)
         return validate(TailoredModel, {"id": model_id, **answer}, what=f"POST {route}")
@@ -380,7 +381,7 @@ class EngineApi(BriaApi):
         self, route: str, body: dict[str, Any], model_id: str | None = None
     ) -> GenerationOutcome:
         path = None if model_id is None else {"model_id": model_id}
-        answer = await self._json("POST", route, path=path, json=body, repeatable=True)
+        answer = await self._json("POST", route, path=path, json=body, repeat=Repeat.GENERATION)
         return generation_outcome(answer)
 
     async def get_async_result(self, request_id: str) -> OperationStatus[GenerationResult]:

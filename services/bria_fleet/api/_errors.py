@@ -6,11 +6,14 @@ BriaFleetError
     ├── ApiTransportError         retriable: the request may not have reached the API
     │   ├── ApiTimeout            "timeout"
     │   └── ApiConnectionError    "connection_error"
-    ├── ApiStatusError            the API answered with an error status
+    ├── ApiStatusError            the API answered with an error status (``retry_after``
+    │   │                         seconds when it sent ``Retry-After``)
     │   ├── BadRequest 400, Unauthorized 401, Forbidden 403, NotFound 404, Conflict 409,
     │   │   PreconditionFailed 412, UnsupportedMediaType 415, UnprocessableEntity 422
-    │   ├── RateLimited 429       retriable, ``retry_after`` seconds when the API said
+    │   ├── RateLimited 429       retriable
     │   └── ServerError 5xx       retriable
+    ├── OutcomeUnknown            "api_outcome_unknown": a generation may have run, its answer
+    │                             was lost; retriable for the upstream, never repeated by us
     ├── InvalidResponse           a success status with a body we cannot read
     └── UnsupportedOperation      the chosen backend does not offer the operation
 ```
@@ -40,6 +43,7 @@ __all__ = [
     "Forbidden",
     "InvalidResponse",
     "NotFound",
+    "OutcomeUnknown",
     "PreconditionFailed",
     "RateLimited",
     "ServerError",
@@ -109,9 +113,16 @@ class ApiConnectionError(ApiTransportError):
 
 
 class ApiStatusError(BriaApiError):
-    """The API answered with an error status; ``http_status`` says which."""
+    """The API answered with an error status; ``http_status`` says which.
+
+    ``retry_after`` is the wait in seconds the API asked for with ``Retry-After``, if any.
+    """
 
     default_code = "http_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class BadRequest(ApiStatusError):  # noqa: N818
@@ -168,15 +179,24 @@ class RateLimited(ApiStatusError):  # noqa: N818
     default_code = "rate_limited"
     default_retriable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
 
 class ServerError(ApiStatusError):
     """5xx: the API failed on its side; the same call may succeed later."""
 
     default_code = "server_error"
+    default_retriable = True
+
+
+class OutcomeUnknown(BriaApiError):  # noqa: N818
+    """A generation request may have reached the API, and its answer was lost (a read
+    timeout, 500, 502, 504, a connection broken after sending).
+
+    Repeating it could pay for the generation twice, so the fleet does not: the job ends
+    with this error. ``retriable`` tells the upstream that a new job may well succeed.
+    Set ``BRIA_API_REPEAT_UNCERTAIN_GENERATIONS=true`` to repeat such calls instead.
+    """
+
+    default_code = "api_outcome_unknown"
     default_retriable = True
 
 
@@ -224,8 +244,7 @@ def error_for_status(
         "route": route,
         "api_message": api_message,
     }
-    if status == 429:
-        return RateLimited(message, retry_after=retry_after, **common)
+    common["retry_after"] = retry_after
     if status >= 500:
         return ServerError(message, **common)
     cls = _STATUS_CLASSES.get(status)

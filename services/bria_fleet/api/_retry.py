@@ -7,10 +7,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 from bria_fleet.settings import ApiSettings
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["Repeat", "RetryPolicy", "parse_retry_after"]
+
+
+class Repeat(StrEnum):
+    """When a POST may be sent again in process after a retriable failure.
+
+    Reads (GET, and the idempotent PUT and DELETE) are always repeatable. A POST is repeated
+    only as its class allows; the README's "Retries" table spells the policy out.
+    """
+
+    IF_NOT_DONE = "if_not_done"
+    """Creates and uploads: repeated only when the API surely did nothing (connection never
+    opened, 429, 503). Otherwise the error goes back to the job, whose logic looks first."""
+
+    ALWAYS = "always"
+    """Computations and training control: a repeat costs nothing extra, or the API refuses
+    it itself (starting a training twice answers 409)."""
+
+    GENERATION = "generation"
+    """Paid generation: repeated only when the API surely did nothing; an answer that leaves
+    the effect unknown ends the job with ``OutcomeUnknown`` instead of paying twice (unless
+    ``BRIA_API_REPEAT_UNCERTAIN_GENERATIONS`` opts in)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,24 +16,30 @@ from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
+from bria_fleet import __version__
 from bria_fleet.api._errors import (
     ApiConnectionError,
+    ApiStatusError,
     ApiTimeout,
     BriaApiError,
     InvalidResponse,
+    OutcomeUnknown,
     RateLimited,
     error_for_status,
     map_exceptions,
 )
 from bria_fleet.api._redact import redact
-from bria_fleet.api._retry import RetryPolicy, parse_retry_after
+from bria_fleet.api._retry import Repeat, RetryPolicy, parse_retry_after
 from bria_fleet.api._throttle import Throttle
-from bria_fleet.metrics import API_REQUEST_DURATION, API_REQUESTS
+from bria_fleet.metrics import API_OUTCOME_UNKNOWN, API_REQUEST_DURATION, API_REQUESTS
 from bria_fleet.settings import ApiSettings
 
-__all__ = ["HeaderAuth", "Transport"]
+__all__ = ["USER_AGENT", "HeaderAuth", "Transport"]
 
 logger = logging.getLogger("bria_fleet.api")
+
+USER_AGENT = f"bria-fleet/{__version__} httpx/{httpx.__version__}"
+"""How the fleet names itself to the API, as the vendor's SDK does with its own name."""
 
 
 class HeaderAuth(httpx.Auth):
@@ -89,12 +95,14 @@ class Transport:
     ) -> None:
         self.base_url = settings.base_url.rstrip("/")
         self.policy = policy or RetryPolicy.from_settings(settings)
+        self.repeat_uncertain_generations = settings.repeat_uncertain_generations
         self.throttle = throttle
         self._secrets = frozenset(
             [settings.token.get_secret_value()] if settings.token is not None else []
         )
         self._client = client or _pooled_client(settings)
         self._client.auth = auth
+        self._client.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
@@ -115,15 +123,41 @@ class Transport:
         json: Any = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         params: Mapping[str, str] | None = None,
-        repeatable: bool = False,
+        repeat: Repeat = Repeat.IF_NOT_DONE,
     ) -> httpx.Response:
         """Send ``method route`` (a route template, filled from ``path``) until it succeeds
         or fails for good; return the successful response.
 
-        ``repeatable`` says a POST may be sent again after an answer that leaves its effect
-        unknown: it computes rather than creates (generation, a caption prefix), or the API
-        refuses a repeat on its own (starting a training twice answers 409).
+        ``repeat`` says when a POST may be sent again in process (see :class:`Repeat`).
+        A generation whose outcome is left unknown raises :class:`OutcomeUnknown`.
         """
+        if repeat is Repeat.GENERATION and self.repeat_uncertain_generations:
+            repeat = Repeat.ALWAYS
+        try:
+            return await self._call(method, route, path, json, files, params, repeat)
+        except BriaApiError as error:
+            if repeat is Repeat.GENERATION and error.retriable and not _surely_not_done(error):
+                API_OUTCOME_UNKNOWN.labels(route=route).inc()
+                raise OutcomeUnknown(
+                    f"{method} {route} may have started a generation, and its answer was lost "
+                    f"({error.code}); not repeated, so it is not paid twice",
+                    http_status=error.http_status,
+                    method=method,
+                    route=route,
+                    api_message=error.api_message,
+                ) from error
+            raise
+
+    async def _call(
+        self,
+        method: str,
+        route: str,
+        path: Mapping[str, str] | None,
+        json: Any,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        params: Mapping[str, str] | None,
+        repeat: Repeat,
+    ) -> httpx.Response:
         url = self.base_url + route.format_map(
             {key: quote(str(value), safe="") for key, value in (path or {}).items()}
         )
@@ -134,7 +168,7 @@ class Transport:
             return (
                 isinstance(error, BriaApiError)
                 and error.retriable
-                and (repeatable or _safe_to_repeat(method, error))
+                and (repeat is Repeat.ALWAYS or _safe_to_repeat(method, error))
             )
 
         try:
@@ -220,9 +254,7 @@ class Transport:
         api_message = api_message_of(response)
         if api_message is not None:
             api_message = redact(api_message, self._secrets)
-        retry_after = None
-        if response.status_code == 429:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
         return error_for_status(
             response.status_code,
             method=method,
@@ -233,15 +265,14 @@ class Transport:
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
+        asked = error.retry_after if isinstance(error, ApiStatusError) else None
+        if asked is not None:
+            self.throttle.back_off(asked)
+            return asked
+        delay = self.policy.backoff(state.attempt_number, self._rng)
         if isinstance(error, RateLimited):
-            delay = (
-                error.retry_after
-                if error.retry_after is not None
-                else self.policy.backoff(state.attempt_number, self._rng)
-            )
             self.throttle.back_off(delay)
-            return delay
-        return self.policy.backoff(state.attempt_number, self._rng)
+        return delay
 
 
 def _failure_label(error: BriaApiError) -> str:
@@ -260,12 +291,18 @@ def _safe_to_repeat(method: str, error: BriaApiError) -> bool:
     """Whether calling again cannot do the work twice.
 
     Idempotent methods can always be repeated. A POST (a create, an upload, a generation)
-    only when the API surely did nothing: it answered 429, or the connection never opened.
-    After a timeout or a 5xx the first call may have taken effect, so the error goes up,
-    still retriable, and the job is retried as a whole: its logic first looks at what
-    already exists (find-or-create, skip uploaded images) instead of repeating blindly.
+    only when the API surely did nothing (see :func:`_surely_not_done`). After a timeout,
+    500, 502 or 504 the first call may have taken effect, so the error goes up: a create
+    or upload is retried with its job, whose logic first looks at what already exists
+    (find-or-create, skip uploaded images); a generation ends in ``OutcomeUnknown``.
     """
-    if method.upper() in _IDEMPOTENT_METHODS or isinstance(error, RateLimited):
+    return method.upper() in _IDEMPOTENT_METHODS or _surely_not_done(error)
+
+
+def _surely_not_done(error: BriaApiError) -> bool:
+    """Whether the API surely did not act on the request: it refused it (429, or 503, which
+    says the service could not take it) or the connection never opened."""
+    if isinstance(error, RateLimited) or error.http_status == 503:
         return True
     return isinstance(error.__cause__, _NEVER_SENT)
 

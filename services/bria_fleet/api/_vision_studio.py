@@ -44,6 +44,7 @@ from bria_fleet.api._requests import (
     V2StructuredPromptRequest,
     VideoCaptionRequest,
 )
+from bria_fleet.api._retry import Repeat
 from bria_fleet.api._status import DatasetStatus
 from bria_fleet.api._wire import compact, tailored_image_body, wire_id
 
@@ -337,7 +338,9 @@ class VisionStudioApi(BriaApi):
         return await self._training(STOP_TRAINING, model_id)
 
     async def _training(self, route: str, model_id: str) -> TailoredModel:
-        result = await self._result("POST", route, path={"model_id": model_id}, repeatable=True)
+        result = await self._result(
+            "POST", route, path={"model_id": model_id}, repeat=Repeat.ALWAYS
+        )
         if isinstance(result, dict) and "status" in result:
             return validate(TailoredModel, {"id": model_id, **result}, what=f"POST {route}")
         return await self.get_model(model_id)
@@ -357,7 +360,7 @@ class VisionStudioApi(BriaApi):
             )
         body = {"model_id": model_id, **tailored_image_body(request)}
         return generation_outcome(
-            await self._result("POST", LORA_IMAGE, json=body, repeatable=True)
+            await self._result("POST", LORA_IMAGE, json=body, repeat=Repeat.GENERATION)
         )
 
     async def text_to_vector(
@@ -365,7 +368,7 @@ class VisionStudioApi(BriaApi):
     ) -> GenerationOutcome:
         body = {"model_id": model_id, **tailored_image_body(request)}
         return generation_outcome(
-            await self._result("POST", LORA_VECTOR, json=body, repeatable=True)
+            await self._result("POST", LORA_VECTOR, json=body, repeat=Repeat.GENERATION)
         )
 
     async def reimagine(self, model_id: str, request: ReimagineRequest) -> GenerationOutcome:
@@ -380,7 +383,9 @@ class VisionStudioApi(BriaApi):
             body["image_url"] = image.url
         elif image is not None:
             body["image_file"] = image.base64
-        return generation_outcome(await self._result("POST", VARIATION, json=body, repeatable=True))
+        return generation_outcome(
+            await self._result("POST", VARIATION, json=body, repeat=Repeat.GENERATION)
+        )
 
     async def restyle_portrait(self, request: RestylePortraitRequest) -> GenerationOutcome:
         self._unsupported("restyle_portrait")
@@ -400,8 +405,12 @@ class VisionStudioApi(BriaApi):
     async def caption_image(self, request: ImageCaptionRequest) -> CaptionResult:
         body = request.model_dump(exclude_none=True)
         body["possible_tags"] = request.possible_tags  # required by the schema, even as null
-        return caption_result(await self._result("POST", CAPTION_IMAGE, json=body, repeatable=True))
+        return caption_result(
+            await self._result("POST", CAPTION_IMAGE, json=body, repeat=Repeat.ALWAYS)
+        )
 
     async def caption_video(self, request: VideoCaptionRequest) -> CaptionResult:
         body = request.model_dump(exclude_none=True)
-        return caption_result(await self._result("POST", CAPTION_VIDEO, json=body, repeatable=True))
+        return caption_result(
+            await self._result("POST", CAPTION_VIDEO, json=body, repeat=Repeat.ALWAYS)
+        )

@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from bria_fleet import metrics
-from bria_fleet.api import BriaApi, BriaApiError
+from bria_fleet.api import BriaApi, BriaApiError, OutcomeUnknown
 from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
 from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
@@ -170,7 +170,8 @@ class JobRunner:
             async with self._api_slots:
                 outcome = await self._logic.run(request, context)
         except (BriaApiError, JobError) as error:
-            if error.retriable:
+            # A generation that may have run is not repeated: its job ends here, paid once.
+            if error.retriable and not isinstance(error, OutcomeUnknown):
                 await self._retry_later(delivery, request, error)
             else:
                 await self.finish_failed(request, error)
