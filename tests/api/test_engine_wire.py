@@ -146,18 +146,24 @@ async def test_regenerate_all_captions_reads_the_in_progress_dataset() -> None:
     assert status.updated_at is not None
 
 
-async def test_create_model_sends_version_mode_and_integer_dataset_id() -> None:
+async def test_create_model_sends_the_mode_as_the_vendors_notebook_does() -> None:
     recorder = Recorder(json_response(201, {"id": 789, "status": "created"}))
     model = await make_api(recorder).create_model(
-        dataset_id="456", name="m", training_version="fibo", training_mode="fully_automated"
+        dataset_id="456", name="m", training_version="max", training_mode="fully_automated"
     )
     assert body_of(recorder.last) == {
         "name": "m",
         "dataset_id": 456,
-        "training_version": "fibo",
-        "training_mode": "fully_automated",
+        "training_version": "max",
+        "training_method": "automatic_training",
     }
     assert model.status is ModelStatus.CREATED
+
+
+async def test_create_model_sends_no_mode_when_none_is_asked_for() -> None:
+    recorder = Recorder(json_response(201, {"id": 789, "status": "created"}))
+    await make_api(recorder).create_model(dataset_id="456", name="m", training_version="fibo")
+    assert body_of(recorder.last) == {"name": "m", "dataset_id": 456, "training_version": "fibo"}
 
 
 async def test_start_training_reads_the_short_answer_as_a_model() -> None:
@@ -317,6 +323,20 @@ def test_v2_input_combinations_are_checked() -> None:
             OperationState.FAILED,
         ),
         ({"status": "UNKNOWN", "request_id": "r"}, OperationState.UNKNOWN),
+        # No status at all: read as the vendor's SDK reads it, from what the body carries.
+        (
+            {"request_id": "r", "error": {"code": 500, "message": "failed", "details": "x"}},
+            OperationState.FAILED,
+        ),
+        (
+            {"request_id": "r", "result": {"image_url": "https://x", "seed": 3}},
+            OperationState.COMPLETED,
+        ),
+        (
+            {"request_id": "r", "status_url": "https://engine/v2/status/r"},
+            OperationState.IN_PROGRESS,
+        ),
+        ({"request_id": "r"}, OperationState.UNKNOWN),
     ],
 )
 async def test_async_status_is_read_into_a_normalised_state(

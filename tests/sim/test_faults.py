@@ -103,3 +103,35 @@ def test_faults_are_recorded_in_the_call_log(sim: SimServer) -> None:
         calls = control.get("/calls").json()
     assert calls[-1]["fault"] == "rate_limit"
     assert calls[-1]["status"] == 429
+
+
+def test_a_hang_after_the_effect_is_a_read_timeout_for_a_generation_that_ran(
+    sim: SimServer,
+) -> None:
+    fault = {
+        "pattern": "/v1/text-to-image/tailored/*",
+        "methods": ["POST"],
+        "rate": 1.0,
+        "status": 504,
+        "after_effect": True,
+        "hang_seconds": 1.0,
+    }
+    with admin(sim) as control, engine(sim) as client:
+        control.put("/faults", json={"errors": [fault]})
+        model = next(m for m in client.get(f"{V1}/models").json() if m["status"] == "Completed")
+        timeouts = 0
+        for _ in range(2):
+            try:
+                client.post(
+                    f"/v1/text-to-image/tailored/{model['id']}",
+                    json={"prompt": "a lost answer", "sync": True},
+                    timeout=0.3,
+                )
+            except httpx.ReadTimeout:
+                timeouts += 1
+        time.sleep(1.2)  # until the simulator has sent its late answers and counted them
+        counters = control.get("/counters").json()
+    assert timeouts == 2
+    # Both generations ran although neither answer arrived: the effect happened twice.
+    (repeated,) = counters["duplicates"]["generation_requests"]
+    assert repeated["count"] == 2

@@ -76,6 +76,12 @@ V2_IMAGE = "/v2/image/generate/tailored"
 V2_STRUCTURED_PROMPT = "/v2/structured_prompt/generate/tailored"
 V2_STATUS = "/v2/status/{request_id}"
 
+TRAINING_METHODS = {"fully_automated": "automatic_training", "expert": "expert_training"}
+"""``training_mode`` as the vendor's own code sends it (``training_method``).
+
+Bria's fine-tuning notebook sends ``automatic_training``; ``expert_training`` follows its
+pattern (no vendor material shows the expert spelling)."""
+
 
 class EngineApi(BriaApi):
     """``BriaApi`` over the Bria engine (``https://engine.prod.bria-api.com``)."""
@@ -292,7 +298,9 @@ class EngineApi(BriaApi):
             description=description,
             dataset_id=wire_id(dataset_id),
             training_version=training_version,
-            training_mode=training_mode,
+            training_method=None
+            if training_mode is None
+            else TRAINING_METHODS.get(training_mode, training_mode),
         )
         answer = await self._json("POST", MODELS, json=body)
         return validate(TailoredModel, answer, what=f"POST {MODELS}")

@@ -149,9 +149,9 @@ def _warning(body: Any) -> str | None:
 def job_status(body: Any, request_id: str) -> OperationStatus[GenerationResult]:
     """A ``/v2/status`` or ``/api/v1/bria/status`` answer as an operation status."""
     raw = first_value(body, "status")
-    status = normalise(JobStatus, raw)
     result = body.get("result") if isinstance(body, dict) else None
     error = body.get("error") if isinstance(body, dict) else None
+    status = normalise(JobStatus, raw) if raw is not None else _inferred_status(body)
     detail = None
     if status is JobStatus.ERROR or error:
         detail = _error_detail(error)
@@ -164,6 +164,20 @@ def job_status(body: Any, request_id: str) -> OperationStatus[GenerationResult]:
         result=generation_result(result) if result is not None else None,
         error=detail,
     )
+
+
+def _inferred_status(body: Any) -> JobStatus:
+    """The status of an answer that names none, read as the vendor's SDK reads it: an
+    ``error`` means failed, a ``result`` completed, a ``status_url`` still in progress."""
+    if not isinstance(body, dict):
+        return JobStatus.UNKNOWN
+    if body.get("error") is not None:
+        return JobStatus.ERROR
+    if body.get("result") is not None:
+        return JobStatus.COMPLETED
+    if body.get("status_url") is not None:
+        return JobStatus.IN_PROGRESS
+    return JobStatus.UNKNOWN
 
 
 def _error_detail(error: Any) -> ApiErrorDetail:

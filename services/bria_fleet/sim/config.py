@@ -37,6 +37,14 @@ class ErrorFault(BaseModel):
         default=False,
         description="run the call first, then answer the error (the effect happens anyway)",
     )
+    hang_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "wait this long before answering the error: longer than the client's timeout, "
+            "it is a read timeout (with after_effect: the effect happened, the answer was lost)"
+        ),
+    )
 
 
 class RateLimitFault(BaseModel):

@@ -22,6 +22,7 @@ class FaultDecision:
     status: int
     message: str
     headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
 
 
 def _retry_after(seconds: float) -> dict[str, str]:
@@ -99,5 +100,7 @@ class FaultEngine:
             if rule.after_effect is not after_effect or not self._matches(rule, method, path):
                 continue
             if self.rng.random() < rule.rate:
-                return FaultDecision("error", rule.status, "Internal server error")
+                return FaultDecision(
+                    "error", rule.status, "Internal server error", delay_seconds=rule.hang_seconds
+                )
         return None

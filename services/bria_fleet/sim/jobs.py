@@ -5,7 +5,13 @@ from typing import Any
 
 from bria_fleet.sim.clock import iso
 
-GENERATION_FAILED = {"code": 500, "message": "Generation failed. Please try again."}
+GENERATION_FAILED = {
+    "code": 500,
+    "message": "Generation failed. Please try again.",
+    "details": "The generation service could not produce a result for this request.",
+}
+"""A failed job's ``error``: ``code``, ``message`` and ``details``, all three, as the vendor's
+SDK requires (it misreads a failed job without ``details`` as a success)."""
 
 
 @dataclass

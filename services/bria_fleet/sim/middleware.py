@@ -151,6 +151,8 @@ class SimMiddleware:
     async def _inject(
         self, decision: FaultDecision, scope: Scope, receive: Receive, send: Send
     ) -> int:
+        if decision.delay_seconds > 0:
+            await asyncio.sleep(decision.delay_seconds)
         response = error_response(
             scope["path"], decision.status, decision.message, headers=decision.headers
         )

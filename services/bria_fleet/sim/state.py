@@ -46,7 +46,10 @@ IP_TYPES = frozenset(
 PREFIX_IP_TYPES = frozenset({"stylized_scene", "defined_character", "object_variants"})
 TRAINING_VERSIONS = frozenset({"light", "max", "fibo", "bria-2.3", "bria-3.2"})
 TRAINING_MODES = {"fullyautomated": "fully_automated", "automated": "fully_automated"}
-TRAINING_MODES |= {"expert": "expert"}
+TRAINING_MODES |= {"automatictraining": "fully_automated", "automatic": "fully_automated"}
+TRAINING_MODES |= {"expert": "expert", "experttraining": "expert"}
+"""``training_mode`` spellings of the documents and ``training_method`` values of the vendor's
+own notebook (``automatic_training``), normalised to the mode they name."""
 THUMBNAIL_SIDE = 128
 
 
@@ -460,7 +463,10 @@ class State:
             raise BadRequestError(f"training_version must be one of {sorted(TRAINING_VERSIONS)}")
         mode = TRAINING_MODES.get(normalize(training_mode or "fully_automated"))
         if mode is None:
-            raise BadRequestError("training_mode must be 'fully_automated' or 'expert'")
+            raise BadRequestError(
+                "training_method must be 'automatic_training' or 'expert_training' "
+                "(training_mode: 'fully_automated' or 'expert')"
+            )
         dataset = self.dataset(dataset_id)
         now = self.now()
         model = Model(
