@@ -65,7 +65,7 @@ def test_a_failed_job_is_reported_as_failed_with_its_details(sim: SimServer) -> 
             {"tailored_model_id": _fibo_model_id(sim), "prompt": "a fox"},
         )
         final = sdk.poll(submitted, interval=0.05, timeout=10, raise_for_status=False)
-        with pytest.raises(BriaException) as caught:
+        with pytest.raises(BriaException):
             final.raise_for_status()
     assert final.status == "ERROR"
     assert final.error is not None

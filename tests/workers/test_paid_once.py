@@ -121,7 +121,8 @@ async def test_opting_in_completes_the_jobs_and_pays_one_generation_per_lost_ans
     posts = _generation_posts(sim, "text_to_image")
     lost = [call for call in posts if call["status"] == 500]
     assert lost, "no answer was lost, so the test proves nothing"
-    counters: dict[str, Any] = httpx.get(f"{sim.base_url}/_sim/counters").json()
+    async with httpx.AsyncClient() as client:
+        counters: dict[str, Any] = (await client.get(f"{sim.base_url}/_sim/counters")).json()
     extra = sum(d["count"] - 1 for d in counters["duplicates"]["generation_requests"])
     assert extra == len(lost)
     assert len(posts) == len(jobs) + len(lost)

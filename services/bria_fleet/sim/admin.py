@@ -142,6 +142,13 @@ def build_router(sim: Simulator) -> APIRouter:
                 sim.assets.get(asset_id).ready_at = now
         return job.view(now)
 
+    @router.get("/webhooks")
+    async def webhooks() -> dict[str, Any]:
+        return {
+            "pending": len(sim.webhooks.pending),
+            "attempts": [attempt.view() for attempt in sim.webhooks.attempts],
+        }
+
     @router.get("/state")
     async def summary() -> dict[str, Any]:
         state = sim.state

@@ -1,5 +1,9 @@
 """``create_app``: the simulator as one FastAPI application."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -23,11 +27,23 @@ from bria_fleet.sim.simulator import Simulator
 def create_app(config: SimConfig | None = None, simulator: Simulator | None = None) -> FastAPI:
     """The ASGI app serving engine v1, v2 and Vision Studio over one in-memory state."""
     sim = simulator or Simulator(config or SimConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sender = asyncio.create_task(sim.webhooks.run(), name="sim-webhooks")
+        try:
+            yield
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
     app = FastAPI(
         title="bria-fleet API simulator",
         docs_url=None,
         redoc_url=None,
         openapi_url="/_sim/openapi.json",
+        lifespan=lifespan,
     )
     app.state.sim = sim
     routers = [

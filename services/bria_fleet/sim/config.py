@@ -58,6 +58,20 @@ class RateLimitFault(BaseModel):
     retry_after_seconds: int = Field(default=1, ge=0)
 
 
+class WebhookFault(BaseModel):
+    """What goes wrong with webhook deliveries (each delivery is retried until accepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    drop_rate: float = Field(default=0.0, ge=0, le=1, description="never delivered at all")
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1, description="delivered twice")
+    delay_seconds: float = Field(default=0.0, ge=0, description="sent this late")
+    delay_jitter_seconds: float = Field(default=0.0, ge=0, description="plus up to this")
+    bad_signature_rate: float = Field(
+        default=0.0, ge=0, le=1, description="signed with the wrong key (an impostor)"
+    )
+
+
 class FaultConfig(BaseModel):
     """Every injected fault. Time windows start when the configuration is applied."""
 
@@ -72,6 +86,7 @@ class FaultConfig(BaseModel):
     outage_status: int = Field(default=503, ge=500, le=599)
     training_failure_rate: float = Field(default=0.0, ge=0, le=1)
     generation_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    webhooks: WebhookFault = Field(default_factory=WebhookFault)
 
 
 class TimingConfig(BaseModel):

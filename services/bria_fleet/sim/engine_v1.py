@@ -178,15 +178,7 @@ def build_router(sim: Simulator) -> APIRouter:
     @router.put("/datasets/{dataset_id}/images")
     async def regenerate_all_captions(dataset_id: str, request: Request) -> JSONResponse:
         dataset = sim.state.regenerate_captions(path_id(dataset_id, "Dataset"))
-        # The vendor's notebook reads the completed dataset's images (and their captions)
-        # from the answer to the PUT that completes it.
-        view = dataset_view(
-            dataset,
-            sim.state.now(),
-            sim.base_url(request),
-            sim.assets,
-            with_images=body.status is not None,
-        )
+        view = dataset_view(dataset, sim.state.now(), sim.base_url(request), sim.assets)
         return JSONResponse(view)
 
     @router.get("/datasets/{dataset_id}/images/{image_id}")

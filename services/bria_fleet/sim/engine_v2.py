@@ -40,13 +40,19 @@ async def submit(
     result: dict[str, Any],
     sync: bool,
     status_path: str,
+    webhook_url: str | None = None,
 ) -> JSONResponse:
-    """Run a generation job: 202 with a status URL, or (``sync``) 200 with the result."""
+    """Run a generation job: 202 with a status URL, or (``sync``) 200 with the result.
+
+    An asynchronous job with a ``webhook_url`` also gets its terminal status POSTed there.
+    """
     timing, faults = sim.knobs.timing, sim.knobs.faults
     now = sim.clock.now()
     fails = sim.rng.random() < faults.generation_failure_rate
     job = Job(new_request_id(sim), kind, now, now + timing.generation_seconds, fails, result)
     sim.jobs.add(job)
+    if not sync and webhook_url:
+        sim.webhooks.schedule(job, webhook_url)
     if not sync:
         status_url = f"{sim.base_url(request)}{status_path}/{job.id}"
         return JSONResponse({"request_id": job.id, "status_url": status_url}, status_code=202)
@@ -135,7 +141,9 @@ def build_router(sim: Simulator) -> APIRouter:
         warning = ip_warning(body.prompt)
         if warning:
             result["warning"] = warning
-        return await submit(sim, request, "image", result, body.sync, "/v2/status")
+        return await submit(
+            sim, request, "image", result, body.sync, "/v2/status", body.webhook_url
+        )
 
     @router.post("/v2/structured_prompt/generate/tailored")
     async def generate_structured_prompt(request: Request) -> JSONResponse:
@@ -153,7 +161,9 @@ def build_router(sim: Simulator) -> APIRouter:
             )
         )
         result = {"structured_prompt": structured, "seed": seed, "prompt": body.prompt}
-        return await submit(sim, request, "structured_prompt", result, body.sync, "/v2/status")
+        return await submit(
+            sim, request, "structured_prompt", result, body.sync, "/v2/status", body.webhook_url
+        )
 
     @router.get("/v2/status/{request_id}")
     async def status(request_id: str) -> JSONResponse:

@@ -63,7 +63,7 @@ class SimServer:
                 f"Cannot listen on 127.0.0.1:{self.config.port} ({error}); choose another port."
             ) from error
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="bria-sim", daemon=True

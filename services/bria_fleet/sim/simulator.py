@@ -15,6 +15,7 @@ from bria_fleet.sim.recorder import Recorder
 from bria_fleet.sim.seed import seed_state
 from bria_fleet.sim.state import FIRST_NEW_ID, Knobs, State
 from bria_fleet.sim.views import asset_url
+from bria_fleet.sim.webhooks import WebhookSender
 
 
 class Simulator:
@@ -30,6 +31,9 @@ class Simulator:
         self.rng = random.Random(config.seed)
         self.knobs = self._initial_knobs()
         self.faults = FaultEngine(self.clock, self.knobs.faults, config.seed)
+        self.webhooks = WebhookSender(
+            self.clock, config.token, self.knobs.faults.webhooks, random.Random(config.seed)
+        )
         # Like a real API, ids are never handed out twice, not even across resets: a client
         # (or a message still in a topic) holding an old id must not reach a new object.
         self._ids = itertools.count(FIRST_NEW_ID)
@@ -60,12 +64,18 @@ class Simulator:
         self.knobs = self._initial_knobs()
         self.faults.default_seed = self.config.seed
         self.faults.apply(self.knobs.faults)
+        self.webhooks.clear()
+        self.webhooks.faults = self.knobs.faults.webhooks
+        self.webhooks.rng.seed(self.config.seed)
         self.state = self._new_state(self.config.empty if empty is None else empty)
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the faults; their windows start now."""
         self.knobs.faults = faults
         self.faults.apply(faults)
+        self.webhooks.faults = faults.webhooks
+        if faults.seed is not None:
+            self.webhooks.rng.seed(faults.seed)
 
     def set_timing(self, timing: TimingConfig) -> None:
         """Replace the timing of work started from now on."""
