@@ -32,6 +32,13 @@ API_OUTCOME_UNKNOWN = Counter(
     ["route"],
     registry=REGISTRY,
 )
+WEBHOOKS = Counter(
+    "bria_fleet_webhooks",
+    "Webhook deliveries received, by outcome: nudged (a watch is polled now), unknown (no"
+    " watch follows that request) or rejected (bad signature).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 POLL_REQUESTS = Counter(
     "bria_fleet_poll_requests",
     "Status requests made while watching long operations, by kind and outcome.",

@@ -70,6 +70,7 @@ from bria_fleet.api._status import (
 )
 from bria_fleet.api._throttle import Throttle
 from bria_fleet.api._vision_studio import VisionStudioApi
+from bria_fleet.api._webhooks import InvalidWebhook, verified_webhook_id
 
 __all__ = [
     "AUTH_HEADERS",
@@ -101,6 +102,7 @@ __all__ = [
     "ImagePrompt",
     "ImageSource",
     "InvalidResponse",
+    "InvalidWebhook",
     "JobStatus",
     "ModelDownload",
     "ModelStatus",
@@ -134,4 +136,5 @@ __all__ = [
     "map_exceptions",
     "normalise",
     "parse_retry_after",
+    "verified_webhook_id",
 ]

@@ -28,6 +28,7 @@ from faststream_concurrent_aiokafka import (
 )
 
 from bria_fleet.api import BriaApi, create_api
+from bria_fleet.errors import BriaFleetError
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.http import http_routes
@@ -36,8 +37,9 @@ from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import DomainLogic
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.settings import WEBHOOK_PATH, WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
+from bria_fleet.runtime.webhooks import WebhookReceiver
 from bria_fleet.settings import ApiSettings, KafkaSettings
 from bria_fleet.topics_admin import require_topics
 from bria_fleet_contracts import Domain, consumer_group, topics_for
@@ -123,10 +125,25 @@ class Worker:
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
-            asgi_routes=http_routes(self._liveness_problem, self._readiness_problem),
+            asgi_routes=[
+                *http_routes(self._liveness_problem, self._readiness_problem),
+                *self._webhook_routes(),
+            ],
             lifespan=self._lifespan,
             on_shutdown=[self._drain],
         )
+
+    def _webhook_routes(self) -> list[tuple[str, WebhookReceiver]]:
+        if self.settings.webhook_url is None:
+            return []
+        if self.api_settings.token is None:
+            raise BriaFleetError("webhooks are verified with BRIA_API_TOKEN, which is not set")
+
+        def running() -> tuple[OperationsTable, Watcher] | None:
+            current = self._running
+            return None if current is None else (current.table, current.watcher)
+
+        return [(WEBHOOK_PATH, WebhookReceiver(self.api_settings.token, running))]
 
     def _build_broker(self) -> KafkaBroker:
         broker = KafkaBroker(

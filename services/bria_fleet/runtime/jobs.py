@@ -165,6 +165,7 @@ class JobRunner:
             api=self._api,
             job_id=request.job_id,
             report=lambda spec: self.publish_events(request, [spec]),
+            webhook_url=self._settings.webhook_url,
         )
         try:
             async with self._api_slots:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from bria_fleet.runtime.records import (
     FINISHED_KEY_PREFIX,
+    NUDGE_KEY_PREFIX,
     FinishedRecord,
     WatchRecord,
 )
@@ -16,6 +17,7 @@ from bria_fleet.runtime.records import (
 logger = logging.getLogger(__name__)
 
 ChangeListener = Callable[[str, int, WatchRecord | None], None]
+NudgeListener = Callable[[str, int], None]
 
 
 class OperationsTable:
@@ -40,6 +42,8 @@ class OperationsTable:
         self._finished: dict[str, tuple[int, float, bytes]] = {}
         self._watch_by_job: dict[str, str] = {}
         self._listeners: list[ChangeListener] = []
+        self._nudges: dict[str, int] = {}  # watch key -> partition of its nudge record
+        self._nudge_listeners: list[NudgeListener] = []
         self._partitions: list[TopicPartition] = []
         self._applied: dict[TopicPartition, int] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -69,6 +73,19 @@ class OperationsTable:
     def add_listener(self, listener: ChangeListener) -> None:
         """Call ``listener(key, partition, watch_or_None)`` on every watch change from now on."""
         self._listeners.append(listener)
+
+    def add_nudge_listener(self, listener: NudgeListener) -> None:
+        """Call ``listener(watch_key, partition)`` for every nudge read from now on."""
+        self._nudge_listeners.append(listener)
+
+    def nudges_in(self, partitions: Iterable[int]) -> list[tuple[int, str]]:
+        """The watch keys nudged in ``partitions`` and not yet handled, with the partition."""
+        wanted = set(partitions)
+        return [(p, key) for key, p in self._nudges.items() if p in wanted]
+
+    def watches_of_target(self, target_id: str) -> list[tuple[int, WatchRecord]]:
+        """Every watch following the operation ``target_id`` (an API request id, ...)."""
+        return [(p, watch) for p, watch in self._watches.values() if watch.target_id == target_id]
 
     async def sync(self) -> None:
         """Wait until everything in the topic when this was called has been applied."""
@@ -135,6 +152,14 @@ class OperationsTable:
             self._finished.pop(job_id, None)
             if raw_value is not None:
                 self._finished[job_id] = (partition, timestamp_ms / 1000, raw_value)
+            return
+        if key.startswith(NUDGE_KEY_PREFIX):
+            watch_key = key.removeprefix(NUDGE_KEY_PREFIX)
+            self._nudges.pop(watch_key, None)
+            if raw_value is not None:
+                self._nudges[watch_key] = partition
+                for nudged in self._nudge_listeners:
+                    nudged(watch_key, partition)
             return
         if raw_value is None:
             self._forget(key)

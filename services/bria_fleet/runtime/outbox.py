@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from aiokafka import AIOKafkaProducer
 
 from bria_fleet.metrics import KAFKA_WRITE_DURATION
-from bria_fleet.runtime.records import OperationRecord, OutboundMessage
+from bria_fleet.runtime.records import NUDGE_VALUE, OperationRecord, OutboundMessage
 
 
 def encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
@@ -49,10 +49,19 @@ class Outbox:
                 topic, key=record.key.encode(), value=record.model_dump_json().encode()
             )
 
-    async def tombstone(self, topic: str, key: str) -> None:
-        """Delete ``key`` from a compacted topic."""
+    async def tombstone(self, topic: str, key: str, partition: int | None = None) -> None:
+        """Delete ``key`` from a compacted topic (from ``partition``, if it was put there)."""
         with KAFKA_WRITE_DURATION.labels("tombstone").time():
-            await self._producer.send_and_wait(topic, key=key.encode(), value=None)
+            await self._producer.send_and_wait(
+                topic, key=key.encode(), value=None, partition=partition
+            )
+
+    async def nudge(self, topic: str, partition: int, key: str) -> None:
+        """Write a nudge record into ``partition``, where the watch it names lives."""
+        with KAFKA_WRITE_DURATION.labels("nudge").time():
+            await self._producer.send_and_wait(
+                topic, key=key.encode(), value=NUDGE_VALUE, partition=partition
+            )
 
     async def forward(
         self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]

@@ -101,6 +101,8 @@ class JobContext:
     api: BriaApi
     job_id: str
     report: ProgressReporter
+    webhook_url: str | None = None
+    """Where asynchronous API requests should ask for webhooks (``None``: poll only)."""
 
 
 class WatchKind(Protocol):

@@ -1,11 +1,13 @@
 """What the fleet keeps in ``bria.<domain>.operations`` (DESIGN §3, §4).
 
-Two kinds of record share the compacted topic:
+Three kinds of record share the compacted topic:
 
 - a *watch* (key ``<kind>:<target id>:<job_id>``): a long operation one job is following
   (two jobs may follow the same model or dataset, each to its own end);
 - a *finished job* (key ``job:<job_id>``): the terminal event(s) a job ended in, so that a
-  redelivered request re-emits them instead of calling the API again.
+  redelivered request re-emits them instead of calling the API again;
+- a *nudge* (key ``nudge:<watch key>``, in the watch's own partition): a webhook said the
+  operation may have finished, so its owner polls it now (then deletes the nudge).
 """
 
 from datetime import UTC, datetime
@@ -81,3 +83,12 @@ FINISHED_KEY_PREFIX = "job:"
 def finished_key(job_id: str) -> str:
     """The operations-topic key of a finished job."""
     return f"{FINISHED_KEY_PREFIX}{job_id}"
+
+
+NUDGE_KEY_PREFIX = "nudge:"
+NUDGE_VALUE = b'{"record":"nudge"}'
+
+
+def nudge_key(watch_key: str) -> str:
+    """The operations-topic key of a nudge to poll ``watch_key`` now."""
+    return f"{NUDGE_KEY_PREFIX}{watch_key}"

@@ -3,6 +3,8 @@
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+WEBHOOK_PATH = "/webhooks/bria"
+
 
 class PollPolicy(BaseModel):
     """How often to ask about one long operation: grows from ``first_delay`` to ``cap``.
@@ -62,6 +64,18 @@ class WorkerSettings(BaseSettings):
     poll_policies: dict[str, PollPolicy] = Field(default_factory=_default_poll_policies)
     max_concurrent_polls: int = Field(default=16, ge=1)
     client_id: str = "bria-fleet"
+    webhook_public_url: str | None = Field(
+        default=None,
+        description="the address at which the API reaches this worker's HTTP port; when set,"
+        " asynchronous requests ask for webhooks and the worker serves " + WEBHOOK_PATH,
+    )
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where the API should deliver webhooks, or ``None`` when they are off."""
+        if not self.webhook_public_url:
+            return None
+        return self.webhook_public_url.rstrip("/") + WEBHOOK_PATH
 
     @field_validator("poll_policies", mode="after")
     @classmethod

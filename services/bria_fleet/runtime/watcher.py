@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 
 from bria_fleet import metrics
 from bria_fleet.api import BriaApi, BriaApiError
@@ -25,7 +26,7 @@ from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobError, StillRunning
-from bria_fleet.runtime.records import WatchRecord, finished_key, utcnow
+from bria_fleet.runtime.records import WatchRecord, finished_key, nudge_key, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class _Scheduled:
     partition: int
     due: float
     polling: bool = False
+    poll_again: bool = False  # nudged while a poll was in flight
 
 
 class _Ownership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -87,6 +89,7 @@ class Watcher:
         self._loops: list[asyncio.Task[None]] = []
         self._random = random.Random()
         table.add_listener(self._on_table_change)
+        table.add_nudge_listener(self._on_nudge)
 
     async def start(self) -> None:
         """Join the ownership group and start scheduling."""
@@ -122,7 +125,41 @@ class Watcher:
         self._owned |= partitions
         for partition, watch in self._table.watches_in(partitions):
             self._schedule(watch, partition)
+        for partition, watch_key in self._table.nudges_in(partitions):
+            self._on_nudge(watch_key, partition)
         self._update_gauges()
+
+    def poll_now(self, key: str) -> bool:
+        """Poll the watch ``key`` at once (after the poll in flight, if any); ``False`` if
+        this process does not watch it."""
+        entry = self._scheduled.get(key)
+        if entry is None:
+            return False
+        if entry.polling:
+            entry.poll_again = True
+        else:
+            entry.due = time.monotonic()
+            self._push(key, entry.due)
+        return True
+
+    async def nudge(self, key: str, partition: int) -> None:
+        """Have the owner of ``partition`` poll the watch ``key`` now: at once if that is this
+        process, else through a nudge record in the operations topic."""
+        if partition in self._owned and self.poll_now(key):
+            return
+        await self._outbox.nudge(self._topic, partition, nudge_key(key))
+
+    def _on_nudge(self, watch_key: str, partition: int) -> None:
+        if partition not in self._owned:
+            return
+        self.poll_now(watch_key)
+        self._spawn(self._delete_nudge(watch_key, partition), f"nudge:{watch_key}")
+
+    async def _delete_nudge(self, watch_key: str, partition: int) -> None:
+        try:
+            await self._outbox.tombstone(self._topic, nudge_key(watch_key), partition)
+        except KafkaError as error:  # the next owner handles the nudge again; polls are safe
+            logger.warning("could not delete the nudge of %s: %s", watch_key, error)
 
     def release(self, partitions: set[int]) -> None:
         """Drop the watches of revoked partitions; their new owner takes them over."""
@@ -221,8 +258,9 @@ class Watcher:
         if self._scheduled.get(key) is not entry:
             return
         policy = self._settings.poll_policy(entry.watch.kind)
-        entry.due = time.monotonic() + policy.delay(entry.watch.polls, self._random.random())
-        entry.polling = False
+        delay = 0.0 if entry.poll_again else policy.delay(entry.watch.polls, self._random.random())
+        entry.due = time.monotonic() + delay
+        entry.polling = entry.poll_again = False
         self._push(key, entry.due)
 
     async def _complete(self, watch: WatchRecord, result: Completed) -> None:

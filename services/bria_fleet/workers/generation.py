@@ -89,8 +89,11 @@ def _tailored_image_request(
     )
 
 
-async def call_api(client: BriaApi, request: GenerationRequest) -> GenerationResult | AsyncJob:
-    """Make the one API call a generation request stands for."""
+async def call_api(
+    client: BriaApi, request: GenerationRequest, webhook_url: str | None = None
+) -> GenerationResult | AsyncJob:
+    """Make the one API call a generation request stands for (asking asynchronous v2
+    requests for a webhook at ``webhook_url``, if given)."""
     match request:
         case TextToImageRequest():
             return await client.text_to_image(request.model_id, _tailored_image_request(request))
@@ -136,6 +139,7 @@ async def call_api(client: BriaApi, request: GenerationRequest) -> GenerationRes
                     aspect_ratio=request.aspect_ratio,
                     negative_prompt=request.negative_prompt,
                     prompt_content_moderation=request.prompt_content_moderation,
+                    webhook_url=webhook_url,
                 )
             )
         case FiboStructuredPromptRequest():
@@ -145,6 +149,7 @@ async def call_api(client: BriaApi, request: GenerationRequest) -> GenerationRes
                     prompt=request.prompt,
                     structured_prompt=request.structured_prompt,
                     seed=request.seed,
+                    webhook_url=webhook_url,
                 )
             )
 
@@ -178,7 +183,10 @@ class _AsyncGenerationWatch:
         status = await api.get_async_result(watch.target_id)
         if status.state is OperationState.COMPLETED and status.result is not None:
             request = parse_request("generation", json.dumps(watch.request))
-            done = completed(request, status.result)
+            result = status.result
+            if result.request_id is None:  # a status body's result does not repeat its id
+                result = result.model_copy(update={"request_id": watch.target_id})
+            done = completed(request, result)
             return Completed(done.event, done.values, completed_at=status.updated_at)
         failure = operation_failure(
             status,
@@ -204,7 +212,7 @@ class GenerationLogic(LogicBase):
 
     async def run(self, request: GenerationRequest, context: JobContext) -> Completed | Watching:
         """Generate; an asynchronous answer becomes a watch on its request id."""
-        outcome = await call_api(context.api, request)
+        outcome = await call_api(context.api, request, context.webhook_url)
         if isinstance(outcome, AsyncJob):
             return Watching(kind=WATCH_KIND, target_id=outcome.request_id, status="in_progress")
         return completed(request, outcome)
