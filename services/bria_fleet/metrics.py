@@ -32,6 +32,12 @@ API_OUTCOME_UNKNOWN = Counter(
     ["route"],
     registry=REGISTRY,
 )
+API_HELD_BACK = Counter(
+    "bria_fleet_api_held_back",
+    "API calls that waited because the API had asked the process to back off (a 429 or a"
+    " Retry-After).",
+    registry=REGISTRY,
+)
 WEBHOOKS = Counter(
     "bria_fleet_webhooks",
     "Webhook deliveries received, by outcome: nudged (a watch is polled now), unknown (no"

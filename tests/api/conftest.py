@@ -31,8 +31,9 @@ class FakeClock:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+        if seconds > 0:  # a zero sleep only yields; it is no wait
+            self.sleeps.append(seconds)
+            self.now += seconds
 
 
 class Recorder:
@@ -85,7 +86,8 @@ def make_api(
     return create_api(
         settings(backend, **overrides),
         client=httpx.AsyncClient(transport=httpx.MockTransport(recorder)),
-        throttle=throttle or Throttle(clock=clock, sleep=clock.sleep),
+        # No release spread by default, so waits are exact; tests of the spread pass their own.
+        throttle=throttle or Throttle(clock=clock, sleep=clock.sleep, rng=lambda: 0.0),
         policy=policy,
         sleep=clock.sleep,
         clock=clock,

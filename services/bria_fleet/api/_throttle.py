@@ -1,19 +1,30 @@
-"""The per-process request budget and the shared 429 back-off, used by every API call."""
+"""The per-process request budget and the shared back-off, used by every API call."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 
-__all__ = ["Throttle", "shared_throttle"]
+from bria_fleet.metrics import API_HELD_BACK
+
+__all__ = ["MAX_RELEASE_SPREAD_SECONDS", "Throttle", "shared_throttle"]
+
+MAX_RELEASE_SPREAD_SECONDS = 5.0
+"""Requests held back are released spread over up to this long (at most the hold itself)."""
 
 
 class Throttle:
     """Admits requests at most ``requests_per_second`` (0: unlimited) and holds them all
-    while the API has asked one caller to back off (a 429).
+    while the API has asked one caller to back off (a 429, or any ``Retry-After``).
+
+    Held requests are released spread at random over a window as long as the hold (at most
+    :data:`MAX_RELEASE_SPREAD_SECONDS`), and each looks again before it goes: when the first
+    ones meet a new ``Retry-After`` the rest keep waiting, so an outage sees a trickle of
+    probes, not the whole backlog at once.
     """
 
     def __init__(
@@ -22,10 +33,12 @@ class Throttle:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.requests_per_second = requests_per_second
         self._clock = clock
         self._sleep = sleep
+        self._rng = rng
         self._resume_at = 0.0
         self._limiter: AsyncLimiter | None = None
         self._limiter_loop: asyncio.AbstractEventLoop | None = None
@@ -44,8 +57,13 @@ class Throttle:
 
     async def acquire(self) -> None:
         """Wait until a request may be sent."""
+        held = False
         while (delay := self.backing_off_for) > 0:
-            await self._sleep(delay)
+            if not held:
+                held = True
+                API_HELD_BACK.inc()
+            spread = min(delay, MAX_RELEASE_SPREAD_SECONDS) * self._rng()
+            await self._sleep(delay + spread)
         limiter = self._current_limiter()
         if limiter is not None:
             await limiter.acquire()

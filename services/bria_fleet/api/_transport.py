@@ -192,7 +192,8 @@ class Transport:
             if state.attempt_number >= self.policy.attempts:
                 return True
             elapsed = self._clock() - started
-            return elapsed + state.upcoming_sleep > self.policy.budget_seconds
+            wait = max(state.upcoming_sleep, self.throttle.backing_off_for)
+            return elapsed + wait > self.policy.budget_seconds
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(may_retry),
@@ -267,8 +268,10 @@ class Transport:
         error = state.outcome.exception() if state.outcome is not None else None
         asked = error.retry_after if isinstance(error, ApiStatusError) else None
         if asked is not None:
+            # The throttle holds every call of the process, this one included, and releases
+            # them spread out; waiting here as well would release them all at one instant.
             self.throttle.back_off(asked)
-            return asked
+            return 0.0
         delay = self.policy.backoff(state.attempt_number, self._rng)
         if isinstance(error, RateLimited):
             self.throttle.back_off(delay)

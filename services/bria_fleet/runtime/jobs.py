@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from bria_fleet import metrics
-from bria_fleet.api import BriaApi, BriaApiError, OutcomeUnknown
+from bria_fleet.api import ApiStatusError, BriaApi, BriaApiError, OutcomeUnknown
 from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
 from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
@@ -280,7 +280,9 @@ class JobRunner:
         info = _error_info(error)
         if attempt < len(delays):
             metrics.JOBS.labels(self._domain, "retried").inc()
-            due_at = datetime.now(UTC) + timedelta(seconds=delays[attempt])
+            # The API's own Retry-After, when longer, holds the job back too.
+            asked = error.retry_after if isinstance(error, ApiStatusError) else None
+            due_at = datetime.now(UTC) + timedelta(seconds=max(delays[attempt], asked or 0.0))
             extra = {
                 headers.ATTEMPT: str(attempt + 1),
                 headers.DUE_AT: due_at.isoformat(),
