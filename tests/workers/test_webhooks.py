@@ -87,6 +87,11 @@ async def test_a_webhook_finishes_a_watched_generation_long_before_its_first_pol
     assert await _metric(worker, "bria_fleet_webhooks_total", outcome="nudged") == len(jobs)
     delays = await _metric(worker, "bria_fleet_poll_detection_delay_seconds_count")
     assert delays == len(jobs)
+    # From the API's completion to our event, every job within a second (the 1.0 bucket).
+    within_a_second = await _metric(
+        worker, "bria_fleet_poll_detection_delay_seconds_bucket", kind="generation", le="1.0"
+    )
+    assert within_a_second == len(jobs)
 
 
 async def test_duplicate_and_late_webhooks_racing_polls_end_each_job_once(
