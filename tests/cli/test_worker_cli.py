@@ -33,3 +33,10 @@ def test_an_invalid_setting_is_named_by_its_environment_variable() -> None:
     assert result.returncode == 1
     assert "Invalid configuration: WORKER_CONCURRENCY:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_whose_broker_does_not_answer_says_so_in_one_sentence() -> None:
+    result = _worker("generation", BRIA_API_TOKEN="t", KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    assert result.returncode == 1
+    assert "cannot reach Kafka at 127.0.0.1:1" in result.stderr
+    assert "Traceback" not in result.stderr

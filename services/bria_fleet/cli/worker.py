@@ -1,5 +1,6 @@
 """``bria-fleet worker``: run one domain's consumer, or all of them side by side."""
 
+import asyncio
 import logging
 import os
 import signal
@@ -17,8 +18,9 @@ from bria_fleet.runtime.app import Worker
 from bria_fleet.runtime.serve import serve
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet.settings import ApiSettings, KafkaSettings
+from bria_fleet.topics_admin import require_topics
 from bria_fleet.workers.registry import available_domains, logic_for
-from bria_fleet_contracts import Domain
+from bria_fleet_contracts import Domain, topics_for
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 WorkerChoice = Literal["ingest", "caption", "training", "generation", "all"]
@@ -52,6 +54,9 @@ def _serve_one(
     domain: Domain, settings: WorkerSettings, kafka: KafkaSettings, api: ApiSettings
 ) -> int:
     """Run ``domain``'s worker in the foreground until SIGINT or SIGTERM."""
+    # A broker that does not answer, or missing topics, is one sentence here rather than a
+    # traceback from inside the server's start-up.
+    asyncio.run(require_topics(kafka, list(topics_for(domain).all)))
     worker = Worker(domain, logic_for(domain), kafka=kafka, api=api, settings=settings)
     return serve(worker.app, settings.http_host, settings.http_port, settings.graceful_timeout)
 
