@@ -263,7 +263,8 @@ async def test_a_job_that_keeps_failing_transiently_is_dead_lettered_with_a_fail
     await generation_worker(
         start_worker, sim, BRIA_API_RETRY_ATTEMPTS="1", WORKER_RETRY_DELAYS="[0.2, 0.2]"
     ).wait_ready()
-    set_faults(sim, outage_seconds=120.0)
+    # Every call answers 503 with no Retry-After (one would hold the job back that long).
+    set_faults(sim, errors=[{"rate": 1.0, "status": 503}])
     job_id = job_ids("doomed")
     await submit("generation", text_to_image(job_id))
 
