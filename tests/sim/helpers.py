@@ -111,3 +111,13 @@ def new_model(client: httpx.Client, dataset_id: int, version: str = "light") -> 
     response = client.post(f"{V1}/models", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def trained_fibo_model_id(client: httpx.Client) -> int:
+    """The id of a seeded FIBO model whose training is completed."""
+    model_id: int = next(
+        m["id"]
+        for m in client.get(f"{V1}/models").json()
+        if m["training_version"] == "fibo" and m["status"] == "Completed"
+    )
+    return model_id

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from bria_fleet.sim import SimServer
-from tests.sim.helpers import V1, admin, engine, png_b64, wait_for
+from tests.sim.helpers import V1, admin, engine, png_b64, trained_fibo_model_id, wait_for
 
 
 def _dataset_with_images(client: httpx.Client, count: int) -> int:
@@ -100,14 +100,9 @@ def test_model_creation_still_accepts_the_documents_training_mode(sim: SimServer
 def test_a_failed_v2_job_carries_code_message_and_details(sim: SimServer) -> None:
     with admin(sim) as control, engine(sim) as client:
         control.put("/faults", json={"generation_failure_rate": 1.0})
-        fibo = next(
-            m
-            for m in client.get(f"{V1}/models").json()
-            if m["training_version"] == "fibo" and m["status"] == "Completed"
-        )
         accepted = client.post(
             "/v2/image/generate/tailored",
-            json={"tailored_model_id": fibo["id"], "prompt": "a fox"},
+            json={"tailored_model_id": trained_fibo_model_id(client), "prompt": "a fox"},
         )
         assert accepted.status_code == 202
         request_id = accepted.json()["request_id"]

@@ -11,17 +11,14 @@ from bria_client.toolkit.errors.exception import BriaException
 from httpx_retries import Retry
 
 from bria_fleet.sim import SimServer
-from tests.sim.helpers import V1, admin, engine
+from tests.sim.helpers import admin, engine, trained_fibo_model_id
 
 NO_RETRY = Retry(total=0)
 
 
 def _fibo_model_id(sim: SimServer) -> int:
     with engine(sim) as client:
-        models = client.get(f"{V1}/models").json()
-    return next(
-        m["id"] for m in models if m["training_version"] == "fibo" and m["status"] == "Completed"
-    )
+        return trained_fibo_model_id(client)
 
 
 def _sdk(sim: SimServer) -> BriaSyncClient:

@@ -8,22 +8,18 @@ import httpx
 from bria_client.toolkit.webhook_verification import verify_webhook_signature
 
 from bria_fleet.sim import SimServer
-from tests.sim.helpers import V1, admin, engine, wait_for
+from tests.sim.helpers import admin, engine, trained_fibo_model_id, wait_for
 from tests.sim.webhook_receiver import Received, WebhookReceiver
-
-
-def _fibo_model_id(client: httpx.Client) -> int:
-    return next(
-        m["id"]
-        for m in client.get(f"{V1}/models").json()
-        if m["training_version"] == "fibo" and m["status"] == "Completed"
-    )
 
 
 def _submit(client: httpx.Client, url: str) -> str:
     accepted = client.post(
         "/v2/image/generate/tailored",
-        json={"tailored_model_id": _fibo_model_id(client), "prompt": "a fox", "webhook_url": url},
+        json={
+            "tailored_model_id": trained_fibo_model_id(client),
+            "prompt": "a fox",
+            "webhook_url": url,
+        },
     )
     assert accepted.status_code == 202
     request_id: str = accepted.json()["request_id"]
