@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-fast lint format demo up bench clean kafka-jars
+.PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars
 
 setup: $(STAMP)
 
@@ -39,6 +39,11 @@ up: setup kafka-jars
 ## Generation throughput against the ideal and a bare loop (a few minutes).
 bench: setup kafka-jars
 	$(BIN)/python benchmarks/generation_throughput.py
+
+## Every benchmark: throughput, replicas (scale-out, rebalance), webhook detection delay.
+bench-all: bench
+	$(BIN)/python benchmarks/replicas.py
+	$(BIN)/python benchmarks/webhook_detection.py
 
 lint: setup
 	$(BIN)/ruff check .
