@@ -8,7 +8,7 @@ import pytest
 
 from bria_fleet.sim import SimServer, render
 from bria_fleet.sim.generation import IP_WARNING
-from tests.sim.helpers import V1, decode_png, engine, new_model, png_b64, wait_for
+from tests.sim.helpers import V1, admin, decode_png, engine, new_model, png_b64, wait_for
 
 T2I = "/v1/text-to-image/tailored"
 
@@ -31,6 +31,9 @@ def test_sync_text_to_image_returns_ready_pngs(sim: SimServer) -> None:
 
 
 def test_async_urls_become_available_after_generation(sim: SimServer) -> None:
+    # Long enough that a loaded machine still asks before the image is ready.
+    with admin(sim) as control:
+        control.put("/timing", json={"generation_seconds": 1.5})
     response = _generate(sim, f"{T2I}/301", {"prompt": "a dog", "num_results": 1})
     url = response.json()["result"][0]["urls"][0]
     assert httpx.get(url).status_code == 404

@@ -98,6 +98,9 @@ class TimingConfig(BaseModel):
     stopping_seconds: float = Field(default=1.0, ge=0)
     caption_seconds: float = Field(default=1.0, ge=0, description="regenerate-all captions")
     generation_seconds: float = Field(default=1.0, ge=0, description="asynchronous generation")
+    generation_jitter_seconds: float = Field(
+        default=0.0, ge=0, description="plus a uniform random part up to this (v2 jobs)"
+    )
 
 
 class SimConfig(BaseModel):

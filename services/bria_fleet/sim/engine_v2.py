@@ -41,25 +41,35 @@ async def submit(
     sync: bool,
     status_path: str,
     webhook_url: str | None = None,
+    duration: float | None = None,
 ) -> JSONResponse:
     """Run a generation job: 202 with a status URL, or (``sync``) 200 with the result.
 
     An asynchronous job with a ``webhook_url`` also gets its terminal status POSTed there.
     """
-    timing, faults = sim.knobs.timing, sim.knobs.faults
+    faults = sim.knobs.faults
     now = sim.clock.now()
     fails = sim.rng.random() < faults.generation_failure_rate
-    job = Job(new_request_id(sim), kind, now, now + timing.generation_seconds, fails, result)
+    seconds = generation_duration(sim) if duration is None else duration
+    job = Job(new_request_id(sim), kind, now, now + seconds, fails, result)
     sim.jobs.add(job)
     if not sync and webhook_url:
         sim.webhooks.schedule(job, webhook_url)
     if not sync:
         status_url = f"{sim.base_url(request)}{status_path}/{job.id}"
         return JSONResponse({"request_id": job.id, "status_url": status_url}, status_code=202)
-    await asyncio.sleep(timing.generation_seconds)
+    await asyncio.sleep(seconds)
     if fails:
         raise ServerError("Generation failed. Please try again.")
     return JSONResponse({"request_id": job.id, "result": result, **result})
+
+
+def generation_duration(sim: Simulator) -> float:
+    """How long the next asynchronous job takes: the set time plus its random part."""
+    timing = sim.knobs.timing
+    if timing.generation_jitter_seconds <= 0:  # draws nothing: seeded runs stay as they were
+        return timing.generation_seconds
+    return timing.generation_seconds + sim.rng.uniform(0.0, timing.generation_jitter_seconds)
 
 
 def _fibo_model(sim: Simulator, body: FiboGenerate, route: str) -> Model:
@@ -128,7 +138,8 @@ def build_router(sim: Simulator) -> APIRouter:
         else:
             fresh = captions.structured_prompt(body.prompt or "", schema, seed)
             structured = body.structured_prompt or fresh
-        ready_at = sim.clock.now() + sim.knobs.timing.generation_seconds
+        duration = generation_duration(sim)
+        ready_at = sim.clock.now() + duration
         (asset,) = outputs(sim.assets, "png", body.aspect_ratio, [seed], ready_at)
         result: dict[str, Any] = {
             "image_url": sim.url_of(request, asset.id),
@@ -142,7 +153,7 @@ def build_router(sim: Simulator) -> APIRouter:
         if warning:
             result["warning"] = warning
         return await submit(
-            sim, request, "image", result, body.sync, "/v2/status", body.webhook_url
+            sim, request, "image", result, body.sync, "/v2/status", body.webhook_url, duration
         )
 
     @router.post("/v2/structured_prompt/generate/tailored")
