@@ -40,9 +40,11 @@ up: setup kafka-jars
 bench: setup kafka-jars
 	$(BIN)/python benchmarks/generation_throughput.py
 
-## Every benchmark: throughput, replicas (scale-out, rebalance), webhook detection delay.
+## Every benchmark: throughput, replicas (scale-out, rebalance), watching thousands of
+## operations, webhook detection delay (the whole set takes about an hour).
 bench-all: bench
 	$(BIN)/python benchmarks/replicas.py
+	$(BIN)/python benchmarks/watch_scale.py
 	$(BIN)/python benchmarks/webhook_detection.py
 
 lint: setup

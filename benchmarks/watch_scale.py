@@ -1,0 +1,289 @@
+"""Thousands of watched v2 generations: what watching costs one replica, and three.
+
+Starts its own Kafka broker and simulator process. For each size (``--sizes``), publishes
+that many FIBO image jobs (each an asynchronous v2 request, followed by the watcher) whose
+generation takes ``--base-seconds`` plus up to ``--spread-seconds`` more, to one generation
+replica, and reports while they are watched:
+
+- the replica's CPU (cores) and peak RSS;
+- status requests per second, against what the poll policy implies for those durations;
+- detection delay (the API's ``updated_at`` to our ``generation.completed``) p50/p95/p99.
+
+Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
+from its start until it watches all of them. ``--replicas 3`` runs the same with three.
+Prints one line per figure and writes ``.cache/bench/watch_scale.json``. Usage:
+
+    python benchmarks/watch_scale.py [--sizes 1000 5000 10000] [--replicas 1 3]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from generation_throughput import (
+    SIM_TOKEN,
+    TOPICS,
+    cpu_seconds,
+    free_port,
+    peak_rss_mib,
+    wait_for_simulator,
+    wait_until_consuming,
+)
+
+from bria_fleet.localkafka import LocalKafka
+from bria_fleet.runtime.settings import PollPolicy
+from bria_fleet.settings import KafkaSettings
+from bria_fleet.submitting import EventStream
+from bria_fleet.topics_admin import create_fleet_topics
+from bria_fleet_contracts import is_terminal
+
+RESULT = Path(".cache/bench/watch_scale.json")
+POLICY = PollPolicy(first_delay=5.0, growth=1.5, cap=30.0, jitter=0.2, deadline=7200.0)
+Replica = tuple[subprocess.Popen[bytes], int]
+WATCHES = 'bria_fleet_watches{kind="generation"}'
+
+
+def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "BRIA_API_BASE_URL": sim_url,
+        "BRIA_API_TOKEN": SIM_TOKEN,
+        "HTTP_PORT": str(port),
+        "WORKER_CONCURRENCY": "64",
+        "WORKER_MAX_CONCURRENT_POLLS": "64",
+        "WORKER_POLL_POLICIES": json.dumps({"generation": POLICY.model_dump()}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bria_fleet", "worker", "generation"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def stop(replicas: list[Replica]) -> None:
+    for process, _ in replicas:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process, _ in replicas:
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise SystemExit(f"replica {process.pid} did not exit within 60 s of SIGTERM") from None
+
+
+async def metric(port: int, name: str) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
+
+
+async def publish_jobs(bootstrap: str, job_ids: list[str]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        sends = []
+        for job_id in job_ids:
+            body = {
+                "job_id": job_id,
+                "op": "fibo_generate_image",
+                "model_id": "302",
+                "prompt": f"a fox {job_id}",
+            }
+            value = json.dumps(body).encode()
+            sends.append(await producer.send(TOPICS.requests, value, key=job_id.encode()))
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+def ideal_polls(duration: float) -> float:
+    """Status requests the policy implies for an operation of ``duration`` (mean jitter)."""
+    scale = 1.0 - POLICY.jitter / 2
+    elapsed, polls = 0.0, 0
+    while elapsed < duration:
+        elapsed += min(POLICY.cap, POLICY.first_delay * POLICY.growth**polls) * scale
+        polls += 1
+    return float(polls)
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+async def watch_run(
+    bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int, args: Any
+) -> dict[str, Any]:
+    timing = {"generation_seconds": args.base_seconds, "generation_jitter_seconds": args.spread}
+    async with httpx.AsyncClient() as client:
+        (await client.put(f"{sim_url}/_sim/timing", json=timing)).raise_for_status()
+    replicas = [
+        start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log")
+        for _ in range(replicas_count)
+    ]
+    try:
+        for process, port in replicas:
+            await wait_until_consuming(port, process)
+        await asyncio.sleep(3.0)
+        job_ids = [f"watch-{size}-{uuid.uuid4().hex[:6]}-{n}" for n in range(size)]
+        settings = KafkaSettings(bootstrap_servers=bootstrap)
+        finished: dict[str, dict[str, Any]] = {}
+        async with EventStream(settings, ["generation"]) as events:
+            await publish_jobs(bootstrap, job_ids)
+            polls_at_start = sum(
+                [await metric(port, "bria_fleet_poll_requests_total") for _, port in replicas]
+            )
+            cpu_at_start = sum(cpu_seconds(process.pid) for process, _ in replicas)
+            started = time.monotonic()
+            pending = set(job_ids)
+            async with asyncio.timeout(args.base_seconds + args.spread + 600):
+                async for event in events:
+                    if event["job_id"] in pending and is_terminal(event["type"]):
+                        pending.discard(event["job_id"])
+                        finished[event["job_id"]] = event
+                        if not pending:
+                            break
+            elapsed = time.monotonic() - started
+            cpu = sum(cpu_seconds(process.pid) for process, _ in replicas) - cpu_at_start
+            polls = (
+                sum([await metric(port, "bria_fleet_poll_requests_total") for _, port in replicas])
+                - polls_at_start
+            )
+            rss = max(peak_rss_mib(process.pid) for process, _ in replicas)
+    finally:
+        stop(replicas)
+    delays, durations = [], []
+    async with httpx.AsyncClient(headers={"api_token": SIM_TOKEN}) as client:
+        for event in finished.values():
+            status = (
+                await client.get(f"{sim_url}/v2/status/{event['data']['api_request_id']}")
+            ).json()
+            done, created = _instant(status["updated_at"]), _instant(status["created_at"])
+            delays.append((_instant(event["occurred_at"]) - done).total_seconds())
+            durations.append((done - created).total_seconds())
+    ideal = sum(ideal_polls(d) for d in durations)
+    result = {
+        "watches": size,
+        "replicas": replicas_count,
+        "cpu_cores": cpu / elapsed,
+        "peak_rss_mib": rss,
+        "status_requests_per_second": polls / elapsed,
+        "ideal_requests_per_second": ideal / elapsed,
+        "detection_delay_p50": statistics.median(delays),
+        "detection_delay_p95": quantile(delays, 0.95),
+        "detection_delay_p99": quantile(delays, 0.99),
+    }
+    print(
+        f"{size} watches, {replicas_count} replica(s): CPU {result['cpu_cores']:.2f} cores,"
+        f" peak RSS {rss:.0f} MiB; status requests {result['status_requests_per_second']:.1f}/s"
+        f" against {result['ideal_requests_per_second']:.1f}/s the policy implies"
+        f" (ratio {polls / ideal:.2f}); detection delay p50 {result['detection_delay_p50']:.2f} s,"
+        f" p95 {result['detection_delay_p95']:.2f} s, p99 {result['detection_delay_p99']:.2f} s"
+    )
+    return result
+
+
+async def adopt_run(
+    bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int
+) -> dict[str, Any]:
+    async with httpx.AsyncClient() as client:
+        answer = await client.put(f"{sim_url}/_sim/timing", json={"generation_seconds": 3600.0})
+        answer.raise_for_status()
+    first = start_replica(bootstrap, sim_url, work / "adopt-0.log")
+    await wait_until_consuming(first[1], first[0])
+    job_ids = [f"adopt-{uuid.uuid4().hex[:6]}-{n}" for n in range(size)]
+    await publish_jobs(bootstrap, job_ids)
+    while await metric(first[1], WATCHES) < size:  # noqa: ASYNC110
+        await asyncio.sleep(0.5)
+    stop([first])
+    started = time.monotonic()
+    replicas = [
+        start_replica(bootstrap, sim_url, work / f"adopt-{n + 1}.log")
+        for n in range(replicas_count)
+    ]
+    try:
+        for process, port in replicas:
+            await wait_until_consuming(port, process)
+        while sum([await metric(port, WATCHES) for _, port in replicas]) < size:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        seconds = time.monotonic() - started
+    finally:
+        stop(replicas)
+    print(
+        f"adopting {size} watches with {replicas_count} new replica(s): {seconds:.1f} s from start"
+    )
+    return {"watches": size, "replicas": replicas_count, "adopt_seconds": seconds}
+
+
+async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, Any]:
+    await create_fleet_topics(KafkaSettings(bootstrap_servers=bootstrap), partitions=3)
+    outcome: dict[str, Any] = {"watching": [], "adopting": []}
+    for replicas in args.replicas:
+        for size in args.sizes:
+            outcome["watching"].append(
+                await watch_run(bootstrap, sim_url, work, size, replicas, args)
+            )
+        outcome["adopting"].append(await adopt_run(bootstrap, sim_url, work, args.adopt, replicas))
+    return outcome
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--base-seconds", type=float, default=60.0)
+    parser.add_argument("--spread", type=float, default=120.0, help="seconds of random spread")
+    parser.add_argument("--adopt", type=int, default=10000, help="watches for the adoption run")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bria-watch-"))
+    broker = LocalKafka(work / "kafka", port=free_port(), detach=False)
+    broker.start(timeout=120)
+    sim_port = free_port()
+    sim_command = ["sim", "--port", str(sim_port), "--token", SIM_TOKEN, "--quiet"]
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "bria_fleet", *sim_command],
+        stdout=(work / "sim.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    try:
+        wait_for_simulator(sim_url)
+        print(f"broker {broker.bootstrap}, simulator {sim_url}, logs in {work}")
+        outcome = asyncio.run(run(args, broker.bootstrap, sim_url, work))
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        RESULT.write_text(json.dumps(outcome, indent=2))
+    finally:
+        sim.terminate()
+        sim.wait(30)
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
