@@ -24,7 +24,8 @@ LABEL org.opencontainers.image.title="bria-fleet" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="https://github.com/bria-ai/bria-fleet"
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
@@ -36,5 +37,7 @@ USER 10001:10001
 EXPOSE 8000
 # The worker handles SIGTERM itself (drain, commit, exit 0), also as PID 1. Orchestrators
 # probe /healthz and /readyz on HTTP_PORT, so the image has no HEALTHCHECK.
+# The default runs all four domains in one container (one process each); deployments run
+# one domain per container: `worker ingest`, `worker generation`, ...
 ENTRYPOINT ["bria-fleet"]
-CMD ["--help"]
+CMD ["worker", "all"]

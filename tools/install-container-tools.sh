@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 CACHE="${BRIA_FLEET_TOOLS_DIR:-$PWD/.cache/tools}"
-APT_PACKAGES=(podman buildah runc mmdebstrap uidmap slirp4netns fuse-overlayfs aardvark-dns netavark)
+APT_PACKAGES=(podman buildah runc mmdebstrap uidmap slirp4netns fuse-overlayfs aardvark-dns netavark iptables catatonit)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
