@@ -11,10 +11,15 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 RUN python3 -m venv /opt/venv
+# Dependencies first, from pyproject.toml alone, so a code change reuses this layer.
 COPY pyproject.toml README.md ./
+RUN mkdir -p services/bria_fleet contracts/bria_fleet_contracts \
+ && touch services/bria_fleet/__init__.py contracts/bria_fleet_contracts/__init__.py \
+ && /opt/venv/bin/pip install --no-compile . \
+ && /opt/venv/bin/pip uninstall --yes bria-fleet
 COPY contracts ./contracts
 COPY services ./services
-RUN /opt/venv/bin/pip install --no-compile . \
+RUN /opt/venv/bin/pip install --no-compile --no-deps . \
  && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${BASE_IMAGE} AS runtime
