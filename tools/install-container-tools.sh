@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
-CACHE="${BRIA_FLEET_TOOLS_DIR:-$PWD/.cache/tools}"
+CACHE="$PWD/.cache/tools"
 APT_PACKAGES=(podman buildah runc mmdebstrap uidmap slirp4netns fuse-overlayfs aardvark-dns netavark iptables catatonit)
 
 missing=()
@@ -20,6 +20,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+command -v go >/dev/null || { echo "Go is not on the PATH; it is needed to build helm." >&2; exit 1; }
 mkdir -p "$CACHE/bin"
 if [[ ! -x "$CACHE/bin/helm" ]] || ! "$CACHE/bin/helm" version --short | grep -q "${HELM_VERSION%.*}"; then
   echo "building helm $HELM_VERSION with Go"
