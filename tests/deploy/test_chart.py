@@ -146,6 +146,36 @@ def test_each_domain_scales_on_its_own_consumer_group_and_requests_topic(
         assert trigger["metadata"]["tls"] == "enable"
 
 
+KAFKA_SECURITY = {
+    "SSL with a private CA": {
+        "kafka.securityProtocol": "SSL",
+        "kafka.ssl.existingSecret": "kafka-ca",
+        "workers.ingest.autoscaling.keda.enabled": "true",
+    },
+    "SASL_PLAINTEXT with an existing Secret": {
+        "kafka.securityProtocol": "SASL_PLAINTEXT",
+        "kafka.sasl.mechanism": "SCRAM-SHA-256",
+        "kafka.sasl.username": "fleet",
+        "kafka.sasl.existingSecret": "kafka-user",
+        "workers.ingest.autoscaling.keda.enabled": "true",
+    },
+}
+
+
+@pytest.mark.parametrize("sets", KAFKA_SECURITY.values(), ids=KAFKA_SECURITY.keys())
+def test_each_kafka_security_protocol_renders_valid_objects(sets: dict[str, str]) -> None:
+    objects = render(sets=sets)
+    for obj in objects:
+        if obj["apiVersion"].split("/")[0] in CRD_GROUPS:
+            jsonschema.validate(obj, json.loads(crd_schema(obj).read_text()))
+        else:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    (config,) = [c for c in of_kind(objects, "ConfigMap")]
+    assert config["data"]["KAFKA_SECURITY_PROTOCOL"] == sets["kafka.securityProtocol"]
+    (auth,) = of_kind(objects, "TriggerAuthentication")
+    assert auth["spec"]
+
+
 def test_autoscaled_deployments_leave_replicas_to_the_autoscaler(
     everything_objects: list[Manifest],
 ) -> None:
