@@ -3,7 +3,6 @@
 import json
 from typing import Any
 
-import click
 import pytest
 import typer
 import yaml
@@ -57,18 +56,43 @@ def test_all_four_workers_wait_for_the_topics_and_the_simulator(config: dict[str
     assert config["services"]["topics"]["depends_on"]["kafka"] == {"condition": "service_healthy"}
 
 
-def test_every_fleet_command_is_a_real_bria_fleet_command(config: dict[str, Any]) -> None:
+def parse_fleet_command(args: list[str]) -> str:
+    """Parse ``bria-fleet args`` as the CLI would, without running it; the command's name.
+
+    Raises click's usage errors for an unknown command, option or argument value.
+    """
     _register_commands()
-    root = typer.main.get_command(app)
-    for name, service in fleet_services(config).items():
-        args = list(service["command"])
-        command: click.Command = root
-        while isinstance(command, click.Group):
-            sub = command.get_command(click.Context(command), args[0])
-            assert sub is not None, f"{name}: bria-fleet has no command {args[0]!r}"
-            command, args = sub, args[1:]
-        # Parses the arguments and options as the CLI would; raises on anything unknown.
-        command.make_context(name, args)
+    command: Any = typer.main.get_command(app)
+    while hasattr(command, "list_commands"):
+        context = command.make_context("bria-fleet", [], resilient_parsing=True)
+        sub = command.get_command(context, args[0])
+        if sub is None:
+            raise LookupError(f"bria-fleet has no command {args[0]!r}")
+        command, args = sub, args[1:]
+    command.make_context(command.name, list(args))
+    name: str = command.name
+    return name
+
+
+def test_every_fleet_command_is_a_real_bria_fleet_command(config: dict[str, Any]) -> None:
+    override = yaml.safe_load((REPO / "tests" / "deploy" / "compose.local-images.yml").read_text())
+    commands = [service["command"] for service in fleet_services(config).values()]
+    commands += [s["command"] for s in override["services"].values() if "command" in s]
+    assert {parse_fleet_command(list(command)) for command in commands} == {
+        "create",
+        "sim",
+        "worker",
+    }
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["worker", "ingestt"], ["topic", "create"], ["sim", "--bogus"]],
+    ids=["bad argument", "unknown command", "unknown option"],
+)
+def test_the_command_check_refuses_what_the_cli_would(command: list[str]) -> None:
+    with pytest.raises(Exception, match=r"ingestt|topic|bogus"):
+        parse_fleet_command(command)
 
 
 def test_every_environment_variable_is_a_documented_setting(config: dict[str, Any]) -> None:
