@@ -84,48 +84,74 @@ def image_exists(tag: str) -> bool:
     return podman("image", "exists", tag, check=False).returncode == 0
 
 
-def base_image(name: str) -> str:
-    """The tag of the local Debian base image ``name`` (one of BASES), made if missing."""
-    packages = BASES[name]
+def _key(name: str) -> str:
     inputs = {
         "suite": SUITE,
-        "packages": packages,
+        "packages": BASES[name],
         "excluded": _EXCLUDED,
         "hooks": 1,
         "sources": APT_SOURCES.read_text(),
     }
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
-    tag = f"localhost/bria-base-{name}:{key}"
-    if image_exists(tag):
-        return tag
-    rootfs = CACHE / f"rootfs-{name}-{key}.tar"
-    if not rootfs.is_file():
-        partial = rootfs.with_suffix(".partial.tar")
-        command = [
-            "mmdebstrap",
-            "--quiet",
-            "--variant=apt",
-            f"--include={','.join(packages)}",
-            "--aptopt=Acquire::Check-Valid-Until false",
-            *(f"--dpkgopt=path-exclude={path}" for path in _EXCLUDED),
-            # openjdk's postinst links its man pages there, excluded or not.
-            '--essential-hook=mkdir -p "$1/usr/share/man/man1"',
-            SUITE,
-            str(partial),
-            str(APT_SOURCES),
-        ]
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def base_tag(name: str) -> str:
+    """The podman tag of base image ``name``; it changes with any of its inputs."""
+    return f"localhost/bria-base-{name}:{_key(name)}"
+
+
+def rootfs(name: str) -> Path:
+    """The cached root filesystem tar of base ``name``, made with mmdebstrap if missing."""
+    path = CACHE / f"rootfs-{name}-{_key(name)}.tar"
+    if path.is_file():
+        return path
+    partial = path.with_suffix(".partial.tar")
+    command = [
+        "mmdebstrap",
+        "--quiet",
+        "--variant=apt",
+        f"--include={','.join(BASES[name])}",
+        "--aptopt=Acquire::Check-Valid-Until false",
+        *(f"--dpkgopt=path-exclude={excluded}" for excluded in _EXCLUDED),
+        # openjdk's postinst links its man pages there, excluded or not.
+        '--essential-hook=mkdir -p "$1/usr/share/man/man1"',
+        SUITE,
+        str(partial),
+        str(APT_SOURCES),
+    ]
+    try:
         _run(command, check=True, timeout=900)
-        partial.rename(rootfs)
-    podman(
-        "import",
-        "--change",
-        "ENV LANG=C.UTF-8",
-        "--change",
-        'CMD ["/bin/bash"]',
-        str(rootfs),
-        tag,
-    )
+    finally:
+        if not partial.is_file() or partial.stat().st_size == 0:
+            partial.unlink(missing_ok=True)
+    partial.rename(path)
+    return path
+
+
+def base_image(name: str) -> str:
+    """The tag of the local Debian base image ``name`` (one of BASES), made if missing."""
+    tag = base_tag(name)
+    if not image_exists(tag):
+        podman(
+            "import",
+            "--change",
+            "ENV LANG=C.UTF-8",
+            "--change",
+            'CMD ["/bin/bash"]',
+            str(rootfs(name)),
+            tag,
+        )
     return tag
+
+
+def prepare_bases() -> None:
+    """Make the missing base images, one after another.
+
+    (Three mmdebstraps side by side were no faster on two shared cores: 203 s against
+    about 170 s one by one.)
+    """
+    for name in BASES:
+        base_image(name)
 
 
 def build(tag: str, context: Path, *, containerfile: Path, build_args: dict[str, str]) -> None:
@@ -188,6 +214,9 @@ def prometheus_image() -> str:
 def build_all(jars: Path) -> dict[str, float]:
     """Every image the container tests use; seconds each took."""
     took: dict[str, float] = {}
+    started = time.monotonic()
+    prepare_bases()
+    took["base root filesystems"] = round(time.monotonic() - started, 1)
     for name, make in (
         ("fleet", fleet_image),
         ("kafka", lambda: kafka_image(jars)),
