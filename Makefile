@@ -6,26 +6,36 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars
+.PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars deploy-tools \
+	test-containers
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,deploy]'
 	touch $(STAMP)
 
 kafka-jars: setup
 	$(BIN)/bria-fleet kafka fetch
 
-## The whole suite: unit tests and integration tests on a real Kafka broker.
-test: setup kafka-jars
+## The deployment checks' tools: podman, runc, mmdebstrap (apt) and helm (Go) into .cache/tools.
+deploy-tools:
+	bash tools/install-container-tools.sh
+
+## The whole suite: unit tests, integration tests on a real Kafka broker, and the chart,
+## compose file and images checked and run under podman.
+test: setup kafka-jars deploy-tools
 	$(BIN)/python -m pytest
 
-## Only the fast tests that need no broker.
-test-fast: setup
-	$(BIN)/python -m pytest -m "not integration"
+## Only the fast tests that need no broker and no containers.
+test-fast: setup deploy-tools
+	$(BIN)/python -m pytest -m "not integration and not containers"
+
+## Only the tests that build and run the images, the chart and the compose file in podman.
+test-containers: setup kafka-jars deploy-tools
+	$(BIN)/python -m pytest -m containers
 
 ## Everything from nothing: a local Kafka broker, the API simulator, the workers, one job
 ## of every generation op, then everything stopped again.

@@ -261,6 +261,11 @@ class Worker:
                 commit_batch_size=self.settings.commit_batch_size,
                 commit_batch_timeout_sec=self.settings.commit_interval_seconds,
             )
+            # faststream connects the broker only after startup has been reported complete,
+            # and a failure there leaves the process serving 503s forever. Connecting here
+            # (faststream reuses the connection) makes it a failed startup: the process
+            # exits and its supervisor restarts it.
+            await self.broker.connect()
             yield
 
     def _forget_running(self) -> None:
