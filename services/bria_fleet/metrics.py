@@ -79,3 +79,18 @@ KAFKA_WRITE_DURATION = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+CONSUMER_LAG = Gauge(
+    "bria_fleet_consumer_lag",
+    "Records in Kafka not yet fetched by this process (highwater minus position), per owned"
+    " partition of the domain's requests and retry topics. Named apart from kafka_exporter's"
+    " kafka_consumergroup_lag so that the two are never summed together.",
+    ["domain", "topic", "partition"],
+    registry=REGISTRY,
+)
+OLDEST_JOB_AGE = Gauge(
+    "bria_fleet_oldest_job_age_seconds",
+    "Age of the oldest job this process received and has not finished (0 when idle), by"
+    " domain; a retried job waiting for its due time counts.",
+    ["domain"],
+    registry=REGISTRY,
+)

@@ -30,9 +30,11 @@ from faststream_concurrent_aiokafka import (
 from bria_fleet.api import BriaApi, create_api
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
+from bria_fleet.runtime.backlog import Backlog
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
 from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
+from bria_fleet.runtime.lag import LagSampler
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import DomainLogic
@@ -120,6 +122,7 @@ class Worker:
         self._assigned_once = False
         self._order = KeyedSerializer()
         self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
+        self._backlog = Backlog(domain)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
@@ -182,6 +185,14 @@ class Worker:
         except RuntimeError:
             turn.release()
             raise
+        received = self._backlog.received()
+        try:
+            await self._handle(running, record, turn)
+        finally:
+            self._backlog.finished(received)
+
+    @staticmethod
+    async def _handle(running: _Running, record: ConsumerRecord, turn: Turn) -> None:
         await running.runner.handle(
             Delivery(
                 value=record.value,
@@ -234,6 +245,9 @@ class Worker:
             )
             await watcher.start()
             stack.push_async_callback(watcher.stop)
+            lag = LagSampler(self.domain, lambda: self.subscriber.consumer)
+            lag.start()
+            stack.push_async_callback(lag.stop)
             self._running = _Running(api, producer, table, runner, watcher)
             stack.callback(self._forget_running)
             await initialize_concurrent_processing(
