@@ -7,20 +7,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup test test-fast lint format demo up bench clean kafka-jars
+.PHONY: monitoring monitoring-tools
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,monitoring]'
 	touch $(STAMP)
 
 kafka-jars: setup
 	$(BIN)/bria-fleet kafka fetch
 
 ## The whole suite: unit tests and integration tests on a real Kafka broker.
-test: setup kafka-jars
+test: setup kafka-jars monitoring-tools
 	$(BIN)/python -m pytest
 
 ## Only the fast tests that need no broker.
@@ -48,6 +49,15 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## promtool and the Prometheus server for the monitoring tests (Debian's prometheus package;
+## its service is not left running).
+monitoring-tools:
+	bash monitoring/install-prometheus.sh
+
+## Regenerate the dashboards and rules in helm/bria-fleet/files/ from monitoring/.
+monitoring: setup
+	PYTHONPATH=monitoring $(BIN)/python -m bria_fleet_monitoring.generate
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -94,3 +94,10 @@ OLDEST_JOB_AGE = Gauge(
     ["domain"],
     registry=REGISTRY,
 )
+WORKER_READY = Gauge(
+    "bria_fleet_worker_ready",
+    "1 while this process's worker of the domain is started, owns an assignment and its"
+    " watcher runs (what /readyz says, short of pinging the broker); else 0.",
+    ["domain"],
+    registry=REGISTRY,
+)

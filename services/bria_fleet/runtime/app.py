@@ -27,6 +27,7 @@ from faststream_concurrent_aiokafka import (
     stop_concurrent_processing,
 )
 
+from bria_fleet import metrics
 from bria_fleet.api import BriaApi, create_api
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
@@ -123,6 +124,7 @@ class Worker:
         self._order = KeyedSerializer()
         self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
         self._backlog = Backlog(domain)
+        metrics.WORKER_READY.labels(domain).set_function(self._ready_now)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
@@ -285,6 +287,11 @@ class Worker:
         if not running.watcher.healthy:
             return "the watcher stopped"
         return None
+
+    def _ready_now(self) -> float:
+        running = self._running
+        healthy = running is not None and running.table.running and running.watcher.healthy
+        return 1.0 if healthy and self._assigned_once else 0.0
 
     async def _readiness_problem(self) -> str | None:
         problem = await self._liveness_problem()

@@ -1,6 +1,6 @@
 """Consumer lag per owned partition, sampled off the consume path (issue 11).
 
-Lag is aiokafka's ``highwater − position`` for every partition of the requests and retry
+Lag is aiokafka's ``highwater - position`` for every partition of the requests and retry
 topics this process owns: records in Kafka not yet fetched by us. Both figures are kept by
 the consumer itself, so a sample costs no broker round-trip; it runs in its own task every
 few seconds, and nothing is added to the handling of a record.
@@ -76,7 +76,7 @@ class LagSampler:
 
 
 async def _lag(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
-    """``highwater − position``, or ``None`` before the first fetch or once unassigned."""
+    """``highwater - position``, or ``None`` before the first fetch or once unassigned."""
     try:
         highwater = consumer.highwater(tp)
         if highwater is None:
