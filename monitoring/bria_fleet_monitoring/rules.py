@@ -105,7 +105,8 @@ RECORDS = [
 ALERTS = [
     Alert(
         "BriaFleetConsumerLagGrowing",
-        "deriv(bria_fleet:consumer_lag:sum[10m]) > 0 and bria_fleet:consumer_lag:sum > 100",
+        "sum by (domain, topic) (bria_fleet_consumer_lag) > 100"
+        " and sum by (domain, topic) (deriv(bria_fleet_consumer_lag[10m])) > 0",
         "warning",
         "Consumer lag of {{ $labels.topic }} keeps growing ({{ $value }} records behind)",
         "The {{ $labels.domain }} workers fetch more slowly than requests arrive.",
@@ -113,7 +114,7 @@ ALERTS = [
     ),
     Alert(
         "BriaFleetOldestJobTooOld",
-        f"bria_fleet:oldest_job_age_seconds:max > {OLDEST_JOB_SECONDS}",
+        f"max by (domain) (bria_fleet_oldest_job_age_seconds) > {OLDEST_JOB_SECONDS}",
         "warning",
         "A {{ $labels.domain }} job has been running for {{ $value | humanizeDuration }}",
         "A worker received a job and has not finished it: stuck API call, Kafka writes"
@@ -192,7 +193,6 @@ def rules_document() -> dict[str, Any]:
         "groups": [
             {
                 "name": "bria-fleet.recording",
-                "interval": "30s",
                 "rules": [rule.as_dict() for rule in RECORDS],
             },
             {"name": "bria-fleet.alerts", "rules": [rule.as_dict() for rule in ALERTS]},

@@ -16,6 +16,7 @@ from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
+from bria_fleet import tracing
 from bria_fleet.api._errors import (
     ApiConnectionError,
     ApiTimeout,
@@ -198,14 +199,17 @@ class Transport:
     ) -> httpx.Response:
         await self.throttle.acquire()
         started = time.perf_counter()
-        try:
-            with map_exceptions(method, route):
-                response = await self._client.request(
-                    method, url, json=json, files=files, params=params
-                )
-        except BriaApiError as error:
-            self._record(route, method, _failure_label(error), started)
-            raise
+        with tracing.api_span(method, route) as span:
+            try:
+                with map_exceptions(method, route):
+                    response = await self._client.request(
+                        method, url, json=json, files=files, params=params
+                    )
+            except BriaApiError as error:
+                self._record(route, method, _failure_label(error), started)
+                span.set_attribute("error.type", _failure_label(error))
+                raise
+            span.set_attribute("http.response.status_code", response.status_code)
         self._record(route, method, str(response.status_code), started)
         logger.debug("%s %s answered %s", method, route, response.status_code)
         if response.is_success:

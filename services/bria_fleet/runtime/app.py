@@ -27,7 +27,7 @@ from faststream_concurrent_aiokafka import (
     stop_concurrent_processing,
 )
 
-from bria_fleet import metrics
+from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, create_api
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
@@ -193,8 +193,14 @@ class Worker:
         finally:
             self._backlog.finished(received)
 
+    async def _handle(self, running: _Running, record: ConsumerRecord, turn: Turn) -> None:
+        with tracing.job_span(
+            self.domain, record.topic, record.partition, record.offset, record.headers
+        ):
+            await self._handle_traced(running, record, turn)
+
     @staticmethod
-    async def _handle(running: _Running, record: ConsumerRecord, turn: Turn) -> None:
+    async def _handle_traced(running: _Running, record: ConsumerRecord, turn: Turn) -> None:
         await running.runner.handle(
             Delivery(
                 value=record.value,
@@ -224,6 +230,8 @@ class Worker:
         logic = self._logic_factory()
         partitions = await require_topics(self.kafka, list(self.topics.all))
         async with AsyncExitStack() as stack:
+            if tracing.configure(f"bria-fleet-{self.domain}"):
+                stack.callback(tracing.shutdown)
             api = await stack.enter_async_context(create_api(self.api_settings))
             producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=0)
             await producer.start()
