@@ -166,6 +166,17 @@ OVERVIEW = DashboardSpec(
                     ],
                 ),
                 PanelSpec(
+                    "Failures by error code",
+                    "ops",
+                    [
+                        Query(
+                            "sum by (domain, code) (rate(bria_fleet_job_failures_total"
+                            f"{{{DOMAIN}}}[{RATE}]))",
+                            "{{domain}} {{code}}",
+                        )
+                    ],
+                ),
+                PanelSpec(
                     "Failed API calls by status or error kind",
                     "ops",
                     [
@@ -269,6 +280,17 @@ API = DashboardSpec(
                     ],
                 ),
                 PanelSpec(
+                    "In-process retries per second by route",
+                    "reqps",
+                    [
+                        Query(
+                            "sum by (route) (rate(bria_fleet_api_retries_total"
+                            f"{{{WHERE}}}[{RATE}]))",
+                            "{{route}}",
+                        )
+                    ],
+                ),
+                PanelSpec(
                     "Jobs sent through the retry topic per second",
                     "ops",
                     [
@@ -278,7 +300,24 @@ API = DashboardSpec(
                             "{{domain}}",
                         )
                     ],
-                    "In-process retries show as the repeated 429/5xx answers above.",
+                ),
+            ],
+        ),
+        RowSpec(
+            "Request budget",
+            [
+                PanelSpec(
+                    "Time calls wait for the request budget or a 429 back-off",
+                    "s",
+                    [
+                        Query(
+                            "sum by (instance) (rate(bria_fleet_api_budget_wait_seconds_total"
+                            f"{{{WHERE}}}[{RATE}]))",
+                            "{{instance}}",
+                        )
+                    ],
+                    "Seconds of waiting per second, per process: 0 when the budget"
+                    " (BRIA_API_REQUESTS_PER_SECOND) is never the limit.",
                     width=24,
                 ),
             ],

@@ -101,3 +101,21 @@ WORKER_READY = Gauge(
     ["domain"],
     registry=REGISTRY,
 )
+JOB_FAILURES = Counter(
+    "bria_fleet_job_failures",
+    "Jobs that ended in a failure event, by domain and error code (the event's error.code).",
+    ["domain", "code"],
+    registry=REGISTRY,
+)
+API_RETRIES = Counter(
+    "bria_fleet_api_retries",
+    "Bria API calls sent again in process after a retriable failure, by route template.",
+    ["route"],
+    registry=REGISTRY,
+)
+API_BUDGET_WAIT = Counter(
+    "bria_fleet_api_budget_wait_seconds",
+    "Time calls spent waiting for the per-process request budget (BRIA_API_REQUESTS_PER_SECOND)"
+    " or a 429 back-off; its rate is the share of calls' time the budget costs.",
+    registry=REGISTRY,
+)

@@ -16,7 +16,13 @@ import yaml
 
 from bria_fleet.sim import SimServer
 from bria_fleet_monitoring.generate import RULES_PATH
-from bria_fleet_monitoring.promql import panel_queries, substitute
+from bria_fleet_monitoring.promql import (
+    exposed_families,
+    metric_names,
+    panel_queries,
+    rule_expressions,
+    substitute,
+)
 from bria_fleet_monitoring.rules import RECORDS
 from tests.fixtures.fleet import FleetEventsFor, StartWorker, Submit
 from tests.fixtures.kafka import free_port
@@ -106,7 +112,7 @@ class Prometheus:
 @pytest.fixture
 async def fleet_and_prometheus(
     sim: SimServer, start_worker: StartWorker, tmp_path: Path
-) -> AsyncIterator[Prometheus]:
+) -> AsyncIterator[tuple[Prometheus, list[str]]]:
     workers = [
         start_worker(
             domain,
@@ -124,18 +130,18 @@ async def fleet_and_prometheus(
         for worker in workers:
             await worker.wait_ready()
         await prometheus.wait_ready()
-        yield prometheus
+        yield prometheus, [worker.url for worker in workers]
     finally:
         prometheus.stop()
 
 
 async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fault_window(
     sim: SimServer,
-    fleet_and_prometheus: Prometheus,
+    fleet_and_prometheus: tuple[Prometheus, list[str]],
     submit: Submit,
     fleet_events: FleetEventsFor,
 ) -> None:
-    prometheus = fleet_and_prometheus
+    prometheus, worker_urls = fleet_and_prometheus
     events = {domain: await fleet_events(domain) for domain in DOMAINS}
     run = f"{time.monotonic_ns():x}"
 
@@ -181,6 +187,15 @@ async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fa
             empty.append(("rules", record.record, record.expr))
     print(f"panel queries with data: {len(proved)}; recording rules: {len(RECORDS)}")
     assert not empty, "no data for:\n" + "\n".join(map(str, empty))
+
+    # Every metric a query names is one a running worker registers (or a recording rule).
+    async with httpx.AsyncClient() as client:
+        exposition = (await client.get(f"{worker_urls[0]}/metrics")).text
+    known = exposed_families(exposition) | {record.record for record in RECORDS}
+    named = {name for _, _, expr in panel_queries() for name in metric_names(expr)}
+    named |= {name for _, expr in rule_expressions() for name in metric_names(expr)}
+    assert named - known == set(), f"not exported by a worker: {sorted(named - known)}"
+    assert "faststream_received_processed_messages_total" in named
 
     groups = (await prometheus.get("/api/v1/rules"))["groups"]
     loaded = [rule for group in groups for rule in group["rules"]]

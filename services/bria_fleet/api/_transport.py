@@ -29,7 +29,7 @@ from bria_fleet.api._errors import (
 from bria_fleet.api._redact import redact
 from bria_fleet.api._retry import RetryPolicy, parse_retry_after
 from bria_fleet.api._throttle import Throttle
-from bria_fleet.metrics import API_REQUEST_DURATION, API_REQUESTS
+from bria_fleet.metrics import API_BUDGET_WAIT, API_REQUEST_DURATION, API_REQUESTS, API_RETRIES
 from bria_fleet.settings import ApiSettings
 
 __all__ = ["HeaderAuth", "Transport"]
@@ -153,6 +153,7 @@ class Transport:
             if first_failure is not None:
                 failure, first_failure = first_failure, None
                 raise failure
+            API_RETRIES.labels(route).inc()
             return await attempt()
 
         def stop(state: RetryCallState) -> bool:
@@ -197,8 +198,10 @@ class Transport:
         files: Mapping[str, tuple[str, bytes, str]] | None,
         params: Mapping[str, str] | None,
     ) -> httpx.Response:
+        waiting = time.perf_counter()
         await self.throttle.acquire()
         started = time.perf_counter()
+        API_BUDGET_WAIT.inc(started - waiting)
         with tracing.api_span(method, route) as span:
             try:
                 with map_exceptions(method, route):
