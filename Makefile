@@ -40,6 +40,7 @@ up: setup kafka-jars
 ## Generation throughput against the ideal and a bare loop (a few minutes).
 bench: setup kafka-jars
 	$(BIN)/python benchmarks/generation_throughput.py
+	$(BIN)/python benchmarks/observability_overhead.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ or ``OTEL_TRACES_EXPORTER=none``. Spans are exported with OTLP over HTTP/protobu
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -82,14 +82,20 @@ def enabled() -> bool:
     return _tracer is not None
 
 
-@contextmanager
 def job_span(
     domain: str, topic: str, partition: int, offset: int, headers: Iterable[Any]
-) -> Iterator[None]:
+) -> AbstractContextManager[Any]:
     """Handling one consumed request, a child of the context in its Kafka ``headers``."""
     if _tracer is None:
-        yield
-        return
+        return _OFF
+    return _job_span(domain, topic, partition, offset, headers)
+
+
+@contextmanager
+def _job_span(
+    domain: str, topic: str, partition: int, offset: int, headers: Iterable[Any]
+) -> Iterator[None]:
+    assert _tracer is not None
     carrier = {name: bytes(value).decode() for name, value in headers if value is not None}
     parent = propagate.extract(carrier)
     attributes: dict[str, str | int] = {
@@ -106,12 +112,16 @@ def job_span(
         yield
 
 
-@contextmanager
-def api_span(method: str, route: str) -> Iterator[Any]:
+def api_span(method: str, route: str) -> AbstractContextManager[Any]:
     """One Bria API call; the caller reports the status with ``span.set_attribute``."""
     if _tracer is None:
-        yield _NO_SPAN
-        return
+        return _OFF
+    return _api_span(method, route)
+
+
+@contextmanager
+def _api_span(method: str, route: str) -> Iterator[Any]:
+    assert _tracer is not None
     attributes = {"http.request.method": method, "http.route": route}
     with _tracer.start_as_current_span(
         f"{method} {route}", kind=trace.SpanKind.CLIENT, attributes=attributes
@@ -119,12 +129,20 @@ def api_span(method: str, route: str) -> Iterator[Any]:
         yield span
 
 
-@contextmanager
-def poll_span(kind: str, target_id: str, job_id: str, carrier: Mapping[str, str]) -> Iterator[None]:
+def poll_span(
+    kind: str, target_id: str, job_id: str, carrier: Mapping[str, str]
+) -> AbstractContextManager[Any]:
     """One poll of a watched operation, in the trace of the job that started the watch."""
     if _tracer is None:
-        yield
-        return
+        return _OFF
+    return _poll_span(kind, target_id, job_id, carrier)
+
+
+@contextmanager
+def _poll_span(
+    kind: str, target_id: str, job_id: str, carrier: Mapping[str, str]
+) -> Iterator[None]:
+    assert _tracer is not None
     attributes = {"bria.watch.kind": kind, "bria.watch.target_id": target_id, "bria.job_id": job_id}
     with _tracer.start_as_current_span(
         f"poll {kind}", context=propagate.extract(dict(carrier)), attributes=attributes
@@ -141,9 +159,17 @@ def carrier() -> dict[str, str]:
     return headers
 
 
-class _NoSpan:
+class _Off:
+    """What every helper returns while tracing is off: enters to a span that records nothing."""
+
+    def __enter__(self) -> "_Off":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def set_attribute(self, key: str, value: Any) -> None:
-        pass
+        """Ignored."""
 
 
-_NO_SPAN = _NoSpan()
+_OFF = _Off()
