@@ -189,29 +189,22 @@ class Worker:
             raise
         received = self._backlog.received()
         try:
-            await self._handle(running, record, turn)
+            with tracing.job_span(
+                self.domain, record.topic, record.partition, record.offset, record.headers
+            ):
+                await running.runner.handle(
+                    Delivery(
+                        value=record.value,
+                        key=record.key,
+                        headers={name: value.decode() for name, value in record.headers},
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        turn=turn,
+                    )
+                )
         finally:
             self._backlog.finished(received)
-
-    async def _handle(self, running: _Running, record: ConsumerRecord, turn: Turn) -> None:
-        with tracing.job_span(
-            self.domain, record.topic, record.partition, record.offset, record.headers
-        ):
-            await self._handle_traced(running, record, turn)
-
-    @staticmethod
-    async def _handle_traced(running: _Running, record: ConsumerRecord, turn: Turn) -> None:
-        await running.runner.handle(
-            Delivery(
-                value=record.value,
-                key=record.key,
-                headers={name: value.decode() for name, value in record.headers},
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                turn=turn,
-            )
-        )
 
     def partitions_assigned(self) -> None:
         """The request consumer got a new assignment."""
