@@ -28,10 +28,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 
-# Belt and braces: no prometheus server of the package's may outlive the install.
-if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-  systemctl stop prometheus || true
-  systemctl disable prometheus >/dev/null 2>&1 || true
+# Belt and braces: no prometheus server of the package's may outlive the install, nor
+# start at the next boot (the tests start their own, on a free port).
+if [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 if [ -x /etc/init.d/prometheus ]; then
   /etc/init.d/prometheus stop >/dev/null 2>&1 || true
