@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars deploy-tools \
 	test-containers
+.PHONY: monitoring monitoring-tools
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,deploy]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,deploy,monitoring]'
 	touch $(STAMP)
 
 kafka-jars: setup
@@ -24,9 +25,10 @@ kafka-jars: setup
 deploy-tools:
 	bash tools/install-container-tools.sh
 
-## The whole suite: unit tests, integration tests on a real Kafka broker, and the chart,
-## compose file and images checked and run under podman.
-test: setup kafka-jars deploy-tools
+## The whole suite: unit tests, integration tests on a real Kafka broker, the monitoring
+## rules and dashboards on a real Prometheus, and the chart, compose file and images checked
+## and run under podman.
+test: setup kafka-jars deploy-tools monitoring-tools
 	$(BIN)/python -m pytest
 
 ## Only the fast tests that need no broker and no containers.
@@ -49,6 +51,7 @@ up: setup kafka-jars
 ## Generation throughput against the ideal and a bare loop (a few minutes).
 bench: setup kafka-jars
 	$(BIN)/python benchmarks/generation_throughput.py
+	$(BIN)/python benchmarks/observability_overhead.py
 
 ## Every benchmark: throughput, replicas (scale-out, rebalance), watching thousands of
 ## operations, webhook detection delay (the whole set takes about an hour).
@@ -65,6 +68,15 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## promtool and the Prometheus server for the monitoring tests (Debian's prometheus package;
+## its service is not left running).
+monitoring-tools:
+	bash monitoring/install-prometheus.sh
+
+## Regenerate the dashboards and rules in helm/bria-fleet/files/ from monitoring/.
+monitoring: setup
+	PYTHONPATH=monitoring $(BIN)/python -m bria_fleet_monitoring.generate
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

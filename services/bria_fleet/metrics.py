@@ -99,3 +99,43 @@ KAFKA_WRITE_DURATION = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+CONSUMER_LAG = Gauge(
+    "bria_fleet_consumer_lag",
+    "Records in Kafka not yet fetched by this process (highwater minus position), per owned"
+    " partition of the domain's requests and retry topics. Named apart from kafka_exporter's"
+    " kafka_consumergroup_lag so that the two are never summed together.",
+    ["domain", "topic", "partition"],
+    registry=REGISTRY,
+)
+OLDEST_JOB_AGE = Gauge(
+    "bria_fleet_oldest_job_age_seconds",
+    "Age of the oldest job this process received and has not finished (0 when idle), by"
+    " domain; a retried job waiting for its due time counts.",
+    ["domain"],
+    registry=REGISTRY,
+)
+WORKER_READY = Gauge(
+    "bria_fleet_worker_ready",
+    "1 while this process's worker of the domain is started, owns an assignment and its"
+    " watcher runs (what /readyz says, short of pinging the broker); else 0.",
+    ["domain"],
+    registry=REGISTRY,
+)
+JOB_FAILURES = Counter(
+    "bria_fleet_job_failures",
+    "Jobs that ended in a failure event, by domain and error code (the event's error.code).",
+    ["domain", "code"],
+    registry=REGISTRY,
+)
+API_RETRIES = Counter(
+    "bria_fleet_api_retries",
+    "Bria API calls sent again in process after a retriable failure, by route template.",
+    ["route"],
+    registry=REGISTRY,
+)
+API_BUDGET_WAIT = Counter(
+    "bria_fleet_api_budget_wait_seconds",
+    "Time calls spent waiting for the per-process request budget (BRIA_API_REQUESTS_PER_SECOND)"
+    " or a 429 back-off; its rate is the share of calls' time the budget costs.",
+    registry=REGISTRY,
+)

@@ -37,7 +37,7 @@ from tests.deploy.tooling import COMPOSE_FILE, REPO, tool
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(900)]
 
 OVERRIDE = REPO / "tests" / "deploy" / "compose.local-images.yml"
-NOT_RUN = {"grafana"}
+NOT_RUN = {"grafana", "jaeger"}
 PIPELINE_LIMIT_SECONDS = 300
 PORT_VARIABLES = (
     "KAFKA_HOST_PORT",

@@ -16,7 +16,7 @@ from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from bria_fleet import __version__
+from bria_fleet import __version__, tracing
 from bria_fleet.api._errors import (
     ApiConnectionError,
     ApiStatusError,
@@ -31,7 +31,13 @@ from bria_fleet.api._errors import (
 from bria_fleet.api._redact import redact
 from bria_fleet.api._retry import Repeat, RetryPolicy, parse_retry_after
 from bria_fleet.api._throttle import Throttle
-from bria_fleet.metrics import API_OUTCOME_UNKNOWN, API_REQUEST_DURATION, API_REQUESTS
+from bria_fleet.metrics import (
+    API_BUDGET_WAIT,
+    API_OUTCOME_UNKNOWN,
+    API_REQUEST_DURATION,
+    API_REQUESTS,
+    API_RETRIES,
+)
 from bria_fleet.settings import ApiSettings
 
 __all__ = ["USER_AGENT", "HeaderAuth", "Transport"]
@@ -186,6 +192,7 @@ class Transport:
             if first_failure is not None:
                 failure, first_failure = first_failure, None
                 raise failure
+            API_RETRIES.labels(route).inc()
             return await attempt()
 
         def stop(state: RetryCallState) -> bool:
@@ -231,16 +238,21 @@ class Transport:
         files: Mapping[str, tuple[str, bytes, str]] | None,
         params: Mapping[str, str] | None,
     ) -> httpx.Response:
+        waiting = time.perf_counter()
         await self.throttle.acquire()
         started = time.perf_counter()
-        try:
-            with map_exceptions(method, route):
-                response = await self._client.request(
-                    method, url, json=json, files=files, params=params
-                )
-        except BriaApiError as error:
-            self._record(route, method, _failure_label(error), started)
-            raise
+        API_BUDGET_WAIT.inc(started - waiting)
+        with tracing.api_span(method, route) as span:
+            try:
+                with map_exceptions(method, route):
+                    response = await self._client.request(
+                        method, url, json=json, files=files, params=params
+                    )
+            except BriaApiError as error:
+                self._record(route, method, _failure_label(error), started)
+                span.set_attribute("error.type", _failure_label(error))
+                raise
+            span.set_attribute("http.response.status_code", response.status_code)
         self._record(route, method, str(response.status_code), started)
         logger.debug("%s %s answered %s", method, route, response.status_code)
         if response.is_success:

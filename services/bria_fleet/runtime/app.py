@@ -27,13 +27,16 @@ from faststream_concurrent_aiokafka import (
     stop_concurrent_processing,
 )
 
+from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, create_api
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
+from bria_fleet.runtime.backlog import Backlog
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
 from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
+from bria_fleet.runtime.lag import LagSampler
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import DomainLogic
@@ -122,6 +125,8 @@ class Worker:
         self._assigned_once = False
         self._order = KeyedSerializer()
         self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
+        self._backlog = Backlog(domain)
+        metrics.WORKER_READY.labels(domain).set_function(self._ready_now)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
@@ -199,17 +204,24 @@ class Worker:
         except RuntimeError:
             turn.release()
             raise
-        await running.runner.handle(
-            Delivery(
-                value=record.value,
-                key=record.key,
-                headers={name: value.decode() for name, value in record.headers},
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                turn=turn,
-            )
-        )
+        received = self._backlog.received()
+        try:
+            with tracing.job_span(
+                self.domain, record.topic, record.partition, record.offset, record.headers
+            ):
+                await running.runner.handle(
+                    Delivery(
+                        value=record.value,
+                        key=record.key,
+                        headers={name: value.decode() for name, value in record.headers},
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        turn=turn,
+                    )
+                )
+        finally:
+            self._backlog.finished(received)
 
     def partitions_assigned(self) -> None:
         """The request consumer got a new assignment."""
@@ -228,6 +240,8 @@ class Worker:
         logic = self._logic_factory()
         partitions = await require_topics(self.kafka, list(self.topics.all))
         async with AsyncExitStack() as stack:
+            if tracing.configure(f"bria-fleet-{self.domain}"):
+                stack.callback(tracing.shutdown)
             api = await stack.enter_async_context(create_api(self.api_settings))
             producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=0)
             await producer.start()
@@ -251,6 +265,9 @@ class Worker:
             )
             await watcher.start()
             stack.push_async_callback(watcher.stop)
+            lag = LagSampler(self.domain, lambda: self.subscriber.consumer)
+            lag.start()
+            stack.push_async_callback(lag.stop)
             self._running = _Running(api, producer, table, runner, watcher)
             stack.callback(self._forget_running)
             await initialize_concurrent_processing(
@@ -293,6 +310,11 @@ class Worker:
         if not running.watcher.healthy:
             return "the watcher stopped"
         return None
+
+    def _ready_now(self) -> float:
+        running = self._running
+        healthy = running is not None and running.table.running and running.watcher.healthy
+        return 1.0 if healthy and self._assigned_once else 0.0
 
     async def _readiness_problem(self) -> str | None:
         problem = await self._liveness_problem()

@@ -211,6 +211,7 @@ class JobRunner:
         )
         await self._finish(request.job_id, [message])
         metrics.JOBS.labels(self._domain, "failed").inc()
+        metrics.JOB_FAILURES.labels(self._domain, error.code).inc()
 
     async def _finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
         # The record goes first: once it is durable a redelivery re-emits these messages
@@ -273,6 +274,7 @@ class JobRunner:
         info = ErrorInfo(code="invalid_request", message=invalid.reason, retriable=False)
         message = event_message(self._domain, spec, invalid.job_id, {}, info)
         await self._finish(invalid.job_id, [message])
+        metrics.JOB_FAILURES.labels(self._domain, info.code).inc()
 
     async def _retry_later(self, delivery: Delivery, request: Any, error: BaseException) -> None:
         delays = self._settings.retry_delays
@@ -304,6 +306,7 @@ class JobRunner:
         spec = EventSpec(f"{self._domain}.failed", self._logic.failure_data(request))
         message = event_message(self._domain, spec, request.job_id, request.metadata, info)
         await self._finish(request.job_id, [message])
+        metrics.JOB_FAILURES.labels(self._domain, info.code).inc()
 
     async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:
         extra = {

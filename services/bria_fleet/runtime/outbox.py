@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer
 
+from bria_fleet import tracing
 from bria_fleet.metrics import KAFKA_WRITE_DURATION
-from bria_fleet.runtime.records import NUDGE_VALUE, OperationRecord, OutboundMessage
+from bria_fleet.runtime.records import NUDGE_VALUE, OperationRecord, OutboundMessage, WatchRecord
 
 
 def encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
@@ -31,19 +32,22 @@ class Outbox:
             await self._publish(messages)
 
     async def _publish(self, messages: Sequence[OutboundMessage]) -> None:
+        trace_headers = encode_headers(tracing.carrier())
         pending = [
             await self._producer.send(
                 message.topic,
                 key=message.key.encode(),
                 value=json.dumps(message.value, separators=(",", ":")).encode(),
-                headers=encode_headers(message.headers),
+                headers=encode_headers(message.headers) + trace_headers,
             )
             for message in messages
         ]
         await asyncio.gather(*pending)
 
     async def put(self, topic: str, record: OperationRecord) -> None:
-        """Write an operations record under its key."""
+        """Write an operations record under its key (a new watch keeps the trace it began in)."""
+        if isinstance(record, WatchRecord) and not record.trace_context and tracing.enabled():
+            record = record.model_copy(update={"trace_context": tracing.carrier()})
         with KAFKA_WRITE_DURATION.labels("record").time():
             await self._producer.send_and_wait(
                 topic, key=record.key.encode(), value=record.model_dump_json().encode()
@@ -69,5 +73,8 @@ class Outbox:
         """Send a raw message on (to the retry or dead-letter topic) with extra headers."""
         with KAFKA_WRITE_DURATION.labels("forward").time():
             await self._producer.send_and_wait(
-                topic, key=key, value=value, headers=encode_headers(headers)
+                topic,
+                key=key,
+                value=value,
+                headers=encode_headers({**headers, **tracing.carrier()}),
             )

@@ -45,6 +45,8 @@ class WatchRecord(BaseModel):
     polls: int = 0
     started_at: datetime = Field(default_factory=utcnow)
     deadline_at: datetime
+    #: W3C trace context of the job that started the watch (empty when tracing is off).
+    trace_context: dict[str, str] = Field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from bria_fleet import metrics
+from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, BriaApiError
 from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
@@ -211,6 +211,11 @@ class Watcher:
             self._spawn(self._poll(key, entry), f"poll:{key}")
 
     async def _poll(self, key: str, entry: _Scheduled) -> None:
+        watch = entry.watch
+        with tracing.poll_span(watch.kind, watch.target_id, watch.job_id, watch.trace_context):
+            await self._poll_traced(key, entry)
+
+    async def _poll_traced(self, key: str, entry: _Scheduled) -> None:
         watch = entry.watch
         kind = watch.kind
         started = time.monotonic()
