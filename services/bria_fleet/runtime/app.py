@@ -1,4 +1,4 @@
-"""Assembles one domain's worker process from its parts (DESIGN §3, §4, §7)."""
+"""Assembles one domain's worker process from its parts (docs/architecture.md §3, §4, §7)."""
 
 import asyncio
 import logging

@@ -1,4 +1,7 @@
-"""One request from arrival to its terminal event: the heart of every worker (DESIGN §3)."""
+"""One request from arrival to its terminal event: the heart of every worker.
+
+See docs/architecture.md §3.
+"""
 
 import asyncio
 import logging

@@ -1,4 +1,4 @@
-"""What the fleet keeps in ``bria.<domain>.operations`` (DESIGN §3, §4).
+"""What the fleet keeps in ``bria.<domain>.operations`` (docs/architecture.md §3, §4).
 
 Two kinds of record share the compacted topic:
 

@@ -1,4 +1,4 @@
-"""Follows long operations to their end (DESIGN §4).
+"""Follows long operations to their end (docs/architecture.md §4).
 
 The watch set is the compacted operations topic. A consumer group on that topic decides which
 process owns which partition; the owner polls the watches stored there, and on a terminal
