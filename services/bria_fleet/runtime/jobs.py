@@ -15,8 +15,15 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from bria_fleet import metrics
-from bria_fleet.api import BriaApi, BriaApiError
-from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
+from bria_fleet.api import BriaApi
+from bria_fleet.errors import FailureError
+from bria_fleet.runtime.events import (
+    error_info,
+    event_message,
+    failure_message,
+    follow_up_messages,
+    request_fields,
+)
 from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
@@ -25,14 +32,12 @@ from bria_fleet.runtime.outcomes import (
     DomainLogic,
     EventSpec,
     JobContext,
-    JobError,
     Watching,
 )
 from bria_fleet.runtime.records import FinishedRecord, OutboundMessage, WatchRecord, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet_contracts import (
     Domain,
-    ErrorInfo,
     FollowUpError,
     InvalidRequest,
     headers,
@@ -58,17 +63,6 @@ class Delivery:
     def attempt(self) -> int:
         """How many times this request went through the retry topic before."""
         return int(self.headers.get(headers.ATTEMPT, "0"))
-
-
-def _error_info(error: BaseException) -> ErrorInfo:
-    if isinstance(error, BriaApiError | JobError):
-        return ErrorInfo(
-            code=error.code,
-            message=str(error),
-            retriable=error.retriable,
-            http_status=error.http_status,
-        )
-    return ErrorInfo(code="internal_error", message=repr(error), retriable=True, http_status=None)
 
 
 class JobRunner:
@@ -172,7 +166,7 @@ class JobRunner:
         try:
             async with self._api_slots:
                 outcome = await self._logic.run(request, context)
-        except (BriaApiError, JobError) as error:
+        except FailureError as error:
             if error.retriable:
                 await self._retry_later(delivery, request, error)
             else:
@@ -203,13 +197,10 @@ class JobRunner:
         await self._finish(request.job_id, messages)
         metrics.JOBS.labels(self._domain, "completed").inc()
 
-    async def finish_failed(self, request: Any, error: BriaApiError | JobError) -> None:
+    async def finish_failed(self, request: Any, error: FailureError) -> None:
         """Record and publish a job's failure event."""
-        event_type = getattr(error, "event_type", None) or f"{self._domain}.failed"
-        spec = EventSpec(event_type, self._logic.failure_data(request))
-        message = event_message(
-            self._domain, spec, request.job_id, request.metadata, _error_info(error)
-        )
+        data = self._logic.failure_data(request)
+        message = failure_message(self._domain, request.job_id, request.metadata, error, data)
         await self._finish(request.job_id, [message])
         metrics.JOBS.labels(self._domain, "failed").inc()
 
@@ -259,10 +250,10 @@ class JobRunner:
     ) -> list[OutboundMessage]:
         """A follow-up that cannot be rendered ends, unrun, in a failure event of its own."""
         follow_up = next(f for f in request.then if f.step == error.step)
-        info = ErrorInfo(code="invalid_follow_up", message=str(error), retriable=False)
-        spec = EventSpec(f"{follow_up.domain}.failed", {"op": follow_up.request.get("op")})
+        failure = FailureError(str(error), code="invalid_follow_up")
         job_id = f"{request.job_id}/{error.step}"
-        return [event_message(follow_up.domain, spec, job_id, request.metadata, info)]
+        data = {"op": follow_up.request.get("op")}
+        return [failure_message(follow_up.domain, job_id, request.metadata, failure, data)]
 
     async def _reject(self, delivery: Delivery, invalid: InvalidRequest) -> None:
         """An unreadable or invalid request: dead-letter it, and fail its job if it has an id."""
@@ -270,15 +261,14 @@ class JobRunner:
         await self._dead_letter(delivery, "invalid_request", invalid.reason)
         if invalid.job_id is None:
             return
-        spec = EventSpec(f"{self._domain}.failed", {})
-        info = ErrorInfo(code="invalid_request", message=invalid.reason, retriable=False)
-        message = event_message(self._domain, spec, invalid.job_id, {}, info)
+        failure = FailureError(invalid.reason, code="invalid_request")
+        message = failure_message(self._domain, invalid.job_id, {}, failure)
         await self._finish(invalid.job_id, [message])
 
     async def _retry_later(self, delivery: Delivery, request: Any, error: BaseException) -> None:
         delays = self._settings.retry_delays
         attempt = delivery.attempt
-        info = _error_info(error)
+        info = error_info(error)
         if attempt < len(delays):
             metrics.JOBS.labels(self._domain, "retried").inc()
             due_at = datetime.now(UTC) + timedelta(seconds=delays[attempt])
@@ -300,8 +290,14 @@ class JobRunner:
         await self._dead_letter(
             delivery, info.code, f"gave up after {attempt + 1} attempts: {info.message}"
         )
-        spec = EventSpec(f"{self._domain}.failed", self._logic.failure_data(request))
-        message = event_message(self._domain, spec, request.job_id, request.metadata, info)
+        message = failure_message(
+            self._domain,
+            request.job_id,
+            request.metadata,
+            error,
+            self._logic.failure_data(request),
+            event_type=f"{self._domain}.failed",
+        )
         await self._finish(request.job_id, [message])
 
     async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel
 
 from bria_fleet.api import BriaApi, OperationState, OperationStatus
-from bria_fleet.errors import BriaFleetError
+from bria_fleet.errors import FailureError
 from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import Domain, parse_request
 
@@ -58,7 +58,7 @@ class StillRunning:
     events: tuple[EventSpec, ...] = ()
 
 
-class JobError(BriaFleetError):
+class JobError(FailureError):
     """The job cannot succeed, for a reason that is not an API error (a failed status, ...)."""
 
     def __init__(
@@ -71,13 +71,14 @@ class JobError(BriaFleetError):
         event_type: str | None = None,
         completed_at: datetime | None = None,
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retriable = retriable
-        self.http_status = http_status
-        self.event_type = event_type
-        self.completed_at = completed_at
+        super().__init__(
+            message,
+            code=code,
+            retriable=retriable,
+            http_status=http_status,
+            event_type=event_type,
+            completed_at=completed_at,
+        )
 
 
 def operation_failure(status: OperationStatus[Any], code: str, fallback: str) -> JobError | None:

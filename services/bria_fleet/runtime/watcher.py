@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
 from bria_fleet import metrics
 from bria_fleet.api import BriaApi, BriaApiError
+from bria_fleet.errors import FailureError
 from bria_fleet.runtime.jobs import JobRunner
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
@@ -192,7 +193,7 @@ class Watcher:
                     return
                 self._reschedule(key, entry)
                 return
-            except JobError as failure:
+            except FailureError as failure:
                 metrics.POLL_REQUESTS.labels(kind, "failed").inc()
                 await self._fail(watch, failure)
                 return
@@ -235,13 +236,12 @@ class Watcher:
         await self._runner.durably_tombstone(watch.key)
         self._scheduled.pop(watch.key, None)
 
-    async def _fail(self, watch: WatchRecord, error: BriaApiError | JobError) -> None:
+    async def _fail(self, watch: WatchRecord, error: FailureError) -> None:
         await self._runner.finish_failed(self._request_of(watch), error)
-        completed_at = getattr(error, "completed_at", None)
-        if completed_at is not None:
-            delay = (utcnow() - completed_at).total_seconds()
+        if error.completed_at is not None:
+            delay = (utcnow() - error.completed_at).total_seconds()
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
-        self._observe_duration(watch, getattr(error, "code", "failed"))
+        self._observe_duration(watch, error.code)
         await self._runner.durably_tombstone(watch.key)
         self._scheduled.pop(watch.key, None)
 
