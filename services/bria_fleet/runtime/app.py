@@ -32,10 +32,11 @@ from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
+from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
-from bria_fleet.runtime.outcomes import DomainLogic
+from bria_fleet.runtime.outcomes import AnyLogic
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
 from bria_fleet.settings import ApiSettings, KafkaSettings
@@ -44,7 +45,7 @@ from bria_fleet_contracts import Domain, consumer_group, topics_for
 
 logger = logging.getLogger(__name__)
 
-LogicFactory = Callable[[], DomainLogic]
+LogicFactory = Callable[[], AnyLogic]
 
 
 @dataclass
@@ -52,8 +53,8 @@ class _Running:
     api: BriaApi
     producer: AIOKafkaProducer
     table: OperationsTable
-    runner: JobRunner
-    watcher: Watcher
+    runner: JobRunner[Any]
+    watcher: Watcher[Any]
 
 
 class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -221,8 +222,8 @@ class Worker:
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            outbox = Outbox(producer)
-            runner = JobRunner(self.domain, logic, api, table, outbox, self.settings)
+            journal = Journal(self.domain, Outbox(producer))
+            runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
                 group_id=f"{consumer_group(self.domain)}-watcher",
@@ -230,7 +231,14 @@ class Worker:
                 auto_offset_reset="earliest",
             )
             watcher = Watcher(
-                logic, runner, api, table, outbox, membership, self.topics.operations, self.settings
+                logic,
+                runner,
+                api,
+                table,
+                journal,
+                membership,
+                self.topics.operations,
+                self.settings,
             )
             await watcher.start()
             stack.push_async_callback(watcher.stop)
