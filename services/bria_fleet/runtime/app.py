@@ -2,11 +2,9 @@
 
 import asyncio
 import logging
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, cast
 
 from aiokafka import (
@@ -15,7 +13,6 @@ from aiokafka import (
     ConsumerRebalanceListener,
     ConsumerRecord,
 )
-from faststream import BaseMiddleware, ContextRepo
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -33,7 +30,7 @@ from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
 from bria_fleet.runtime.journal import Journal
-from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
+from bria_fleet.runtime.keyed_order import RecordTurns
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import AnyLogic
@@ -68,22 +65,18 @@ class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker.partitions_assigned()
 
 
-class _ReserveTurns(BaseMiddleware):
-    """Reserves each record's turn among the records of its key, in partition order.
+def request_middlewares(domain: Domain, turns: RecordTurns) -> list[Any]:
+    """The request subscriber's middlewares, outermost first: the one place they are listed.
 
-    It runs in the consume loop, before the concurrency middleware turns the record into a
-    task, where records still come one by one in offset order; whatever reorders the tasks
-    afterwards, the handler waits for the turn reserved here. Records without a key are
-    keyed by their own position, so they never wait for one another.
+    The turn reservation must come before the concurrency middleware (see
+    ``runtime.keyed_order``); metrics come after it, so they time the real work. Add new
+    per-message middlewares (tracing, ...) after the concurrency middleware.
     """
-
-    def __init__(self, msg: Any, /, *, context: ContextRepo, worker: "Worker") -> None:
-        super().__init__(msg, context=context)
-        self._worker = worker
-
-    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        self._worker.reserve_turn(cast(ConsumerRecord, self.msg))
-        return await call_next(msg)
+    return [
+        turns.middleware,
+        KafkaConcurrentProcessingMiddleware,
+        KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{domain}"),
+    ]
 
 
 async def _consumer_record(message: KafkaMessage) -> ConsumerRecord:
@@ -119,8 +112,7 @@ class Worker:
         self._logic_factory = logic_factory
         self._running: _Running | None = None
         self._assigned_once = False
-        self._order = KeyedSerializer()
-        self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
+        self._turns = RecordTurns()
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
             self.broker,
@@ -140,14 +132,8 @@ class Worker:
             log_level=logging.DEBUG,
             apply_types=False,
         )
-        # Turns are reserved before the concurrency middleware makes each record a task (the
-        # one middleware it tolerates outside it: this one ignores the early return). Metrics
-        # come after it, so they time the real work.
-        broker.add_middleware(partial(_ReserveTurns, worker=self))
-        broker.add_middleware(KafkaConcurrentProcessingMiddleware)
-        broker.add_middleware(
-            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{self.domain}")
-        )
+        for middleware in request_middlewares(self.domain, self._turns):
+            broker.add_middleware(middleware)
         self.subscriber = broker.subscriber(
             self.topics.requests,
             self.topics.retry,
@@ -160,24 +146,8 @@ class Worker:
         self.subscriber(self._on_request)
         return broker
 
-    def reserve_turn(self, record: ConsumerRecord) -> None:
-        """Take ``record``'s place in line among the records of its key (in its topic)."""
-        position = (record.topic, record.partition, record.offset)
-        key = (record.topic, record.key) if record.key is not None else position
-        self._turns[position].append(self._order.reserve(key))
-
-    def _take_turn(self, record: ConsumerRecord) -> Turn:
-        position = (record.topic, record.partition, record.offset)
-        turns = self._turns.get(position)
-        if not turns:  # not dispatched through _ReserveTurns (a test broker, say)
-            return self._order.reserve(position)
-        turn = turns.popleft()
-        if not turns:
-            del self._turns[position]
-        return turn
-
     async def _on_request(self, record: ConsumerRecord) -> None:
-        turn = self._take_turn(record)
+        turn = self._turns.take(record)
         try:
             running = self._require_running()
         except RuntimeError:
