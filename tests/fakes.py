@@ -1,6 +1,7 @@
 """In-memory stand-ins for the runtime's Kafka-backed parts, for tests that need no broker."""
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pydantic import JsonValue
 
@@ -37,6 +38,7 @@ class MemoryJournal:
         self.watches: list[WatchRecord] = []
         self.forwarded: list[tuple[str, bytes | None, bytes, dict[str, str]]] = []
         self.tombstones: list[str] = []
+        self.tombstoned = asyncio.Event()
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
         self.finished[job_id] = list(messages)
@@ -55,6 +57,7 @@ class MemoryJournal:
 
     async def tombstone(self, key: str) -> None:
         self.tombstones.append(key)
+        self.tombstoned.set()
 
     async def forward(
         self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
@@ -80,3 +83,43 @@ class MemoryTable:
 
     def fact(self, name: str) -> None:
         return None
+
+
+class MemoryWatchTable(MemoryTable):
+    """The part of ``OperationsTable`` the watcher reads: every watch in partition 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners: list[Callable[[str, int, WatchRecord | None], None]] = []
+
+    def add_listener(self, listener: Callable[[str, int, WatchRecord | None], None]) -> None:
+        self.listeners.append(listener)
+
+    def watches_in(self, partitions: Iterable[int]) -> list[tuple[int, WatchRecord]]:
+        return [(0, watch) for watch in self.watched.values()] if 0 in set(partitions) else []
+
+    def finished_before(self, cutoff: float, partitions: Iterable[int]) -> list[str]:
+        return []
+
+    def facts_before(self, cutoff: float, partitions: Iterable[int]) -> list[str]:
+        return []
+
+
+class IdleMembership:
+    """An ownership consumer whose group never rebalances: it owns what it is told to adopt."""
+
+    def subscribe(self, topics: list[str], listener: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def pause(self, *partitions: object) -> None:
+        pass
+
+    async def getmany(self, timeout_ms: int) -> dict[object, list[object]]:
+        await asyncio.sleep(timeout_ms / 1000)
+        return {}
