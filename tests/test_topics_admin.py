@@ -1,4 +1,4 @@
-"""Creating the fleet's topics: all twenty, compaction where DESIGN §1 says, idempotently."""
+"""Creating the fleet's topics: all twenty, compacted per docs/architecture.md §1."""
 
 from collections.abc import AsyncIterator
 

@@ -1,4 +1,7 @@
-"""The AsyncAPI 3.0 document of the whole fleet: every topic of DESIGN §1 as a channel."""
+"""The AsyncAPI 3.0 document of the whole fleet: every topic as a channel.
+
+Topics: docs/architecture.md §1.
+"""
 
 import inspect
 from typing import Any

@@ -1,4 +1,4 @@
-"""CloudEvents 1.0 binary-mode Kafka headers for events (DESIGN §2)."""
+"""CloudEvents 1.0 binary-mode Kafka headers for events (docs/architecture.md §2)."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime

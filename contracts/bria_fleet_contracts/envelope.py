@@ -1,4 +1,5 @@
-"""The envelope every request and event shares (DESIGN §2), and follow-ups (DESIGN §5)."""
+"""The envelope every request and event shares (docs/architecture.md §2), and follow-ups
+(docs/architecture.md §5)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self
@@ -25,7 +26,7 @@ StepName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_
 
 
 class FollowUp(RequestModel):
-    """A request for another domain, published when this job succeeds (DESIGN §5).
+    """A request for another domain, published when this job succeeds (docs/architecture.md §5).
 
     ``request`` is the follow-up's body without ``job_id`` (derived as
     ``<parent job_id>/<step>``). String values may hold ``{placeholder}``s filled from
@@ -38,16 +39,15 @@ class FollowUp(RequestModel):
 
     @model_validator(mode="after")
     def _check_request(self) -> Self:
-        from bria_fleet_contracts.registry import domain_of_op, ops_for
-
         if "job_id" in self.request:
             raise ValueError("request must not carry job_id: it is derived as <job_id>/<step>")
         op = self.request.get("op")
-        valid = ", ".join(ops_for(self.domain))
+        ops = _OPS_BY_DOMAIN.get(self.domain, [])
+        valid = ", ".join(ops)
         if not isinstance(op, str):
             raise ValueError(f"request needs an op; valid {self.domain} ops: {valid}")
-        if op not in ops_for(self.domain):
-            home = domain_of_op(op)
+        if op not in ops:
+            home = next((d for d, known in _OPS_BY_DOMAIN.items() if op in known), None)
             hint = f" ({op} is a {home} op)" if home else ""
             raise ValueError(f"unknown {self.domain} op '{op}'{hint}; valid ops: {valid}")
         nested = self.request.get("then")
@@ -75,6 +75,14 @@ def _unique_steps(then: list[FollowUp]) -> list[FollowUp]:
 _FOLLOW_UPS: TypeAdapter[list[FollowUp]] = TypeAdapter(list[FollowUp])
 
 
+_OPS_BY_DOMAIN: dict[Domain, list[str]] = {}
+"""Every request op by domain, in declaration order, filled as request models are defined.
+
+``FollowUp`` checks ops here, so this module needs no import of the registry (which imports
+every domain module, which import this one).
+"""
+
+
 class RequestBase(RequestModel):
     """Fields every request carries; each domain module adds the ``op`` and its fields."""
 
@@ -90,6 +98,13 @@ class RequestBase(RequestModel):
     then: list[FollowUp] = Field(
         default_factory=list, description="Follow-up requests published when this job succeeds."
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        op = cls.model_fields["op"].default
+        if isinstance(op, str) and op and op not in _OPS_BY_DOMAIN.get(cls.domain, []):
+            _OPS_BY_DOMAIN.setdefault(cls.domain, []).append(op)
 
     @field_validator("then")
     @classmethod

@@ -201,7 +201,7 @@ def pipeline_example() -> IngestImagesRequest:
     """One ingest request that takes a brand's images all the way to generated assets.
 
     ingest → caption (regenerate all captions) → training → generation, each step a
-    follow-up of the one before (DESIGN §5), on the simulator's seeded project.
+    follow-up of the one before (docs/architecture.md §5), on the simulator's seeded project.
     """
     generate = {
         "step": "generate",

@@ -1,4 +1,7 @@
-"""Pipelines in one message (DESIGN §5): turn a job's ``then`` into follow-up requests."""
+"""Pipelines in one message: turn a job's ``then`` into follow-up requests.
+
+See docs/architecture.md §5.
+"""
 
 import re
 from collections.abc import Mapping, Sequence

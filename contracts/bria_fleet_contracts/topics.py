@@ -1,4 +1,7 @@
-"""Topic and consumer-group names (DESIGN §1). These names are fixed: other systems use them."""
+"""Topic and consumer-group names (docs/architecture.md §1).
+
+These names are fixed: other systems use them.
+"""
 
 from dataclasses import dataclass
 from typing import Literal, get_args

@@ -1,4 +1,4 @@
-"""Every Prometheus metric the fleet defines (names fixed by DESIGN §4 and §6).
+"""Every Prometheus metric the fleet defines (names fixed by docs/architecture.md §4 and §6).
 
 They live on one registry, shared with faststream's Kafka Prometheus middleware, so that a
 worker's ``/metrics`` serves them all.

@@ -1,4 +1,7 @@
-"""Configuration from the environment (DESIGN §7): the same names in compose and helm."""
+"""Configuration from the environment (docs/architecture.md §7).
+
+The same names in compose and helm.
+"""
 
 from typing import Literal
 

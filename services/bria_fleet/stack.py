@@ -39,6 +39,17 @@ class StackOptions:
     worker_env: dict[str, str] = field(default_factory=dict)
 
 
+def spawn(command: list[str], env: dict[str, str], log: Path) -> "subprocess.Popen[bytes]":
+    """Start ``bria-fleet <command>`` in a child process with ``env`` added, logging to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bria_fleet", *command],
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @dataclass
 class _Child:
     name: str
@@ -117,13 +128,7 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], ready_url: str) -> None:
         log = self.options.log_dir / f"{name}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bria_fleet", *command],
-            env={**os.environ, **env},
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        process = spawn(command, env, log)
         self._children.append(_Child(name, process, log, ready_url))
 
     def _wait_ready(self, child: _Child) -> None:

@@ -1,4 +1,7 @@
-"""Creating the fleet's topics (DESIGN §1): idempotent, compaction where the design says."""
+"""Creating the fleet's topics (docs/architecture.md §1).
+
+Idempotent, with compaction where the design says.
+"""
 
 import asyncio
 from collections.abc import Iterable
@@ -46,7 +49,7 @@ class TopicsReport:
 
 
 def fleet_topics() -> tuple[TopicSpec, ...]:
-    """Every topic of every domain, in domain order, compacted where DESIGN §1 says."""
+    """Every topic of every domain, in domain order, compacted (docs/architecture.md §1)."""
     specs: list[TopicSpec] = []
     for domain in DOMAINS:
         topics = topics_for(domain)

@@ -1,4 +1,4 @@
-"""The AsyncAPI document covers every topic, message and side of DESIGN §1."""
+"""The AsyncAPI document covers every topic, message and side of docs/architecture.md §1."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""Pipelines in one message: follow-ups rendered from a parent's result (DESIGN §5)."""
+"""Pipelines: follow-ups rendered from a parent's result (docs/architecture.md §5)."""
 
 import json
 from typing import Any
@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from bria_fleet_contracts import (
+    OPS_BY_DOMAIN,
     FollowUp,
     FollowUpError,
     InvalidRequest,
@@ -148,3 +149,9 @@ def test_follow_ups_are_checked_when_the_parent_is_parsed(
     with pytest.raises(InvalidRequest) as caught:
         parse_request("ingest", raw)
     assert message in caught.value.reason
+
+
+def test_follow_ups_know_the_same_ops_as_the_registry() -> None:
+    from bria_fleet_contracts.envelope import _OPS_BY_DOMAIN
+
+    assert {domain: tuple(ops) for domain, ops in _OPS_BY_DOMAIN.items()} == OPS_BY_DOMAIN

@@ -92,3 +92,46 @@ async def test_a_turn_released_unentered_passes_the_key_on() -> None:
         pass
 
     assert len(serializer) == 0
+
+
+def test_turns_are_reserved_outside_the_concurrency_middleware() -> None:
+    """Per-key order holds only if turns are reserved before records become tasks."""
+    from functools import partial
+
+    from faststream_concurrent_aiokafka import KafkaConcurrentProcessingMiddleware
+
+    from bria_fleet.runtime.app import Worker
+    from bria_fleet.runtime.keyed_order import _ReserveTurns
+    from bria_fleet.workers.registry import logic_for
+
+    worker = Worker("generation", logic_for("generation"))
+    middlewares = list(worker.broker.middlewares)
+
+    def is_reservation(middleware: object) -> bool:
+        return isinstance(middleware, partial) and middleware.func is _ReserveTurns
+
+    reservation = next(i for i, m in enumerate(middlewares) if is_reservation(m))
+    concurrency = middlewares.index(KafkaConcurrentProcessingMiddleware)
+    assert reservation < concurrency, "turns must be reserved before the concurrency middleware"
+
+
+async def test_record_turns_keep_partition_order_per_key_whatever_order_tasks_start() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from bria_fleet.runtime.keyed_order import RecordTurns
+
+    turns = RecordTurns()
+    records = [
+        cast(Any, SimpleNamespace(topic="t", partition=0, offset=n, key=b"k")) for n in range(4)
+    ]
+    for record in records:  # dispatch, in offset order
+        turns.reserve(record)
+    done: list[int] = []
+
+    async def handle(record: Any) -> None:
+        async with turns.take(record):
+            done.append(record.offset)
+
+    await asyncio.gather(*(handle(r) for r in reversed(records)))  # tasks start out of order
+    assert done == [0, 1, 2, 3]

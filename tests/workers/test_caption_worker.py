@@ -1,5 +1,6 @@
 """The caption worker end to end: a real broker, the simulator, a real worker process."""
 
+import json
 import signal
 from collections.abc import Callable
 from typing import Any, cast
@@ -8,10 +9,11 @@ import httpx
 import pytest
 
 from bria_fleet.api import BriaApi, Dataset, OperationKind, OperationState, OperationStatus
-from bria_fleet.runtime.outcomes import JobError
-from bria_fleet.runtime.records import WatchRecord, utcnow
+from bria_fleet.runtime.outcomes import JobError, PollInput
+from bria_fleet.runtime.records import utcnow
 from bria_fleet.sim import SimServer
 from bria_fleet.workers.caption import WATCH_KIND, CaptionLogic
+from tests.fakes import MemoryFacts
 from tests.fixtures.fleet import FleetEvents, FleetEventsFor, StartWorker, Submit, WorkerProcess
 from tests.workers.helpers import calls, example, set_timing
 
@@ -414,18 +416,21 @@ class _FailedRegeneration:
 
 
 async def test_a_failed_captions_update_status_fails_the_job() -> None:
-    request = example("caption", "regenerate_all_captions", "unit-failed")
-    watch = WatchRecord(
-        kind=WATCH_KIND,
-        target_id="201",
-        job_id="unit-failed",
-        request=request,
-        deadline_at=utcnow(),
+    logic = CaptionLogic()
+    request = logic.parse(
+        json.dumps(example("caption", "regenerate_all_captions", "unit-failed")).encode()
     )
-    watch_kind = CaptionLogic().watch_kinds[WATCH_KIND]
+    poll = PollInput(
+        api=cast(BriaApi, _FailedRegeneration()),
+        request=request,
+        target_id="201",
+        started_at=utcnow(),
+        status=None,
+        facts=MemoryFacts(),
+    )
 
     with pytest.raises(JobError) as failure:
-        await watch_kind.poll(cast(BriaApi, _FailedRegeneration()), watch)
+        await logic.watch_kinds[WATCH_KIND].poll(poll)
 
     assert failure.value.code == "caption_update_failed"
     assert "dataset 201" in failure.value.message

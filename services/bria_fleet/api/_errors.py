@@ -1,7 +1,7 @@
 """The client's error tree, by concern, each error with a stable ``code`` and ``retriable``.
 
 ```
-BriaFleetError
+FailureError                      bria_fleet.errors: shared with domain logic's JobError
 └── BriaApiError                  code, message, retriable, http_status, method, route
     ├── ApiTransportError         retriable: the request may not have reached the API
     │   ├── ApiTimeout            "timeout"
@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from bria_fleet.errors import BriaFleetError
+from bria_fleet.errors import FailureError
 
 __all__ = [
     "ApiConnectionError",
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-class BriaApiError(BriaFleetError):
+class BriaApiError(FailureError):
     """A call to the Bria API failed.
 
     ``code`` is stable (safe to put in events and dashboards), ``retriable`` says whether the
@@ -77,11 +77,12 @@ class BriaApiError(BriaFleetError):
         route: str | None = None,
         api_message: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.retriable = self.default_retriable if retriable is None else retriable
-        self.http_status = http_status
+        super().__init__(
+            message,
+            code=code or self.default_code,
+            retriable=self.default_retriable if retriable is None else retriable,
+            http_status=http_status,
+        )
         self.method = method
         self.route = route
         self.api_message = api_message

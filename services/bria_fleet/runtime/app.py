@@ -1,12 +1,10 @@
-"""Assembles one domain's worker process from its parts (DESIGN §3, §4, §7)."""
+"""Assembles one domain's worker process from its parts (docs/architecture.md §3, §4, §7)."""
 
 import asyncio
 import logging
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, cast
 
 from aiokafka import (
@@ -15,7 +13,6 @@ from aiokafka import (
     ConsumerRebalanceListener,
     ConsumerRecord,
 )
-from faststream import BaseMiddleware, ContextRepo
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -35,11 +32,12 @@ from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.backlog import Backlog
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.jobs import Delivery, JobRunner
-from bria_fleet.runtime.keyed_order import KeyedSerializer, Turn
+from bria_fleet.runtime.journal import Journal
+from bria_fleet.runtime.keyed_order import RecordTurns
 from bria_fleet.runtime.lag import LagSampler
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
-from bria_fleet.runtime.outcomes import DomainLogic
+from bria_fleet.runtime.outcomes import AnyLogic
 from bria_fleet.runtime.settings import WEBHOOK_PATH, WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
 from bria_fleet.runtime.webhooks import WebhookReceiver
@@ -49,7 +47,7 @@ from bria_fleet_contracts import Domain, consumer_group, topics_for
 
 logger = logging.getLogger(__name__)
 
-LogicFactory = Callable[[], DomainLogic]
+LogicFactory = Callable[[], AnyLogic]
 
 
 @dataclass
@@ -57,8 +55,8 @@ class _Running:
     api: BriaApi
     producer: AIOKafkaProducer
     table: OperationsTable
-    runner: JobRunner
-    watcher: Watcher
+    runner: JobRunner[Any]
+    watcher: Watcher[Any]
 
 
 class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -72,22 +70,18 @@ class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
         self._worker.partitions_assigned()
 
 
-class _ReserveTurns(BaseMiddleware):
-    """Reserves each record's turn among the records of its key, in partition order.
+def request_middlewares(domain: Domain, turns: RecordTurns) -> list[Any]:
+    """The request subscriber's middlewares, outermost first: the one place they are listed.
 
-    It runs in the consume loop, before the concurrency middleware turns the record into a
-    task, where records still come one by one in offset order; whatever reorders the tasks
-    afterwards, the handler waits for the turn reserved here. Records without a key are
-    keyed by their own position, so they never wait for one another.
+    The turn reservation must come before the concurrency middleware (see
+    ``runtime.keyed_order``); metrics come after it, so they time the real work. Add new
+    per-message middlewares (tracing, ...) after the concurrency middleware.
     """
-
-    def __init__(self, msg: Any, /, *, context: ContextRepo, worker: "Worker") -> None:
-        super().__init__(msg, context=context)
-        self._worker = worker
-
-    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        self._worker.reserve_turn(cast(ConsumerRecord, self.msg))
-        return await call_next(msg)
+    return [
+        turns.middleware,
+        KafkaConcurrentProcessingMiddleware,
+        KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{domain}"),
+    ]
 
 
 async def _consumer_record(message: KafkaMessage) -> ConsumerRecord:
@@ -123,8 +117,7 @@ class Worker:
         self._logic_factory = logic_factory
         self._running: _Running | None = None
         self._assigned_once = False
-        self._order = KeyedSerializer()
-        self._turns: dict[tuple[str, int, int], deque[Turn]] = defaultdict(deque)
+        self._turns = RecordTurns()
         self._backlog = Backlog(domain)
         metrics.WORKER_READY.labels(domain).set_function(self._ready_now)
         self.broker = self._build_broker()
@@ -144,7 +137,7 @@ class Worker:
         if self.api_settings.token is None:
             raise BriaFleetError("webhooks are verified with BRIA_API_TOKEN, which is not set")
 
-        def running() -> tuple[OperationsTable, Watcher] | None:
+        def running() -> tuple[OperationsTable, Watcher[Any]] | None:
             current = self._running
             return None if current is None else (current.table, current.watcher)
 
@@ -161,14 +154,8 @@ class Worker:
             log_level=logging.DEBUG,
             apply_types=False,
         )
-        # Turns are reserved before the concurrency middleware makes each record a task (the
-        # one middleware it tolerates outside it: this one ignores the early return). Metrics
-        # come after it, so they time the real work.
-        broker.add_middleware(partial(_ReserveTurns, worker=self))
-        broker.add_middleware(KafkaConcurrentProcessingMiddleware)
-        broker.add_middleware(
-            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"bria-fleet-{self.domain}")
-        )
+        for middleware in request_middlewares(self.domain, self._turns):
+            broker.add_middleware(middleware)
         self.subscriber = broker.subscriber(
             self.topics.requests,
             self.topics.retry,
@@ -181,24 +168,8 @@ class Worker:
         self.subscriber(self._on_request)
         return broker
 
-    def reserve_turn(self, record: ConsumerRecord) -> None:
-        """Take ``record``'s place in line among the records of its key (in its topic)."""
-        position = (record.topic, record.partition, record.offset)
-        key = (record.topic, record.key) if record.key is not None else position
-        self._turns[position].append(self._order.reserve(key))
-
-    def _take_turn(self, record: ConsumerRecord) -> Turn:
-        position = (record.topic, record.partition, record.offset)
-        turns = self._turns.get(position)
-        if not turns:  # not dispatched through _ReserveTurns (a test broker, say)
-            return self._order.reserve(position)
-        turn = turns.popleft()
-        if not turns:
-            del self._turns[position]
-        return turn
-
     async def _on_request(self, record: ConsumerRecord) -> None:
-        turn = self._take_turn(record)
+        turn = self._turns.take(record)
         try:
             running = self._require_running()
         except RuntimeError:
@@ -252,8 +223,8 @@ class Worker:
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            outbox = Outbox(producer)
-            runner = JobRunner(self.domain, logic, api, table, outbox, self.settings)
+            journal = Journal(self.domain, Outbox(producer))
+            runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
                 group_id=f"{consumer_group(self.domain)}-watcher",
@@ -261,7 +232,14 @@ class Worker:
                 auto_offset_reset="earliest",
             )
             watcher = Watcher(
-                logic, runner, api, table, outbox, membership, self.topics.operations, self.settings
+                logic,
+                runner,
+                api,
+                table,
+                journal,
+                membership,
+                self.topics.operations,
+                self.settings,
             )
             await watcher.start()
             stack.push_async_callback(watcher.stop)

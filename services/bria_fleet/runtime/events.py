@@ -5,7 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bria_fleet.runtime.outcomes import EventSpec
+from bria_fleet.errors import FailureError
+from bria_fleet.runtime.outcomes import EventData, EventSpec
 from bria_fleet.runtime.records import OutboundMessage
 from bria_fleet_contracts import (
     Domain,
@@ -41,6 +42,37 @@ def event_message(
         value=event.model_dump(mode="json"),
         headers=cloudevent_headers(event, source=f"/bria-fleet/{domain}"),
     )
+
+
+def error_info(error: BaseException) -> ErrorInfo:
+    """What a failure event says about ``error``; anything but a ``FailureError`` is a bug."""
+    if isinstance(error, FailureError):
+        return ErrorInfo(
+            code=error.code,
+            message=str(error),
+            retriable=error.retriable,
+            http_status=error.http_status,
+        )
+    return ErrorInfo(code="internal_error", message=repr(error), retriable=True, http_status=None)
+
+
+def failure_message(
+    domain: Domain,
+    job_id: str,
+    metadata: Mapping[str, str],
+    error: BaseException,
+    data: EventData | None = None,
+    *,
+    event_type: str | None = None,
+) -> OutboundMessage:
+    """The failure event of ``job_id``: every failure event the fleet publishes is built here.
+
+    Its type is ``event_type`` if given, else the error's own ``event_type`` (e.g.
+    ``training.stopped``), else ``<domain>.failed``.
+    """
+    own_type = error.event_type if isinstance(error, FailureError) else None
+    spec = EventSpec(event_type or own_type or f"{domain}.failed", data or {})
+    return event_message(domain, spec, job_id, metadata, error_info(error))
 
 
 def follow_up_messages(

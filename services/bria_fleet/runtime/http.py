@@ -1,4 +1,5 @@
-"""The worker's HTTP surface: ``/metrics``, ``/healthz`` and ``/readyz`` (DESIGN §7)."""
+"""The worker's HTTP surface: ``/metrics``, ``/healthz`` and ``/readyz`` (see
+docs/architecture.md §7)."""
 
 from collections.abc import Awaitable, Callable, Sequence
 

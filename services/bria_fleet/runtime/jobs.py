@@ -1,35 +1,44 @@
-"""One request from arrival to its terminal event: the heart of every worker (DESIGN §3)."""
+"""One request from arrival to its terminal event: the heart of every worker.
+
+See docs/architecture.md §3. The job runner keeps only the consume-side flow: wait until
+due, take the key's turn, parse, replay or run the logic, and hand the outcome to the
+journal; what a retriable failure leads to is the retry policy's call.
+"""
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from aiokafka.errors import KafkaError
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from typing import Generic
 
 from bria_fleet import metrics
-from bria_fleet.api import ApiStatusError, BriaApi, BriaApiError, OutcomeUnknown
-from bria_fleet.runtime.events import event_message, follow_up_messages, request_fields
+from bria_fleet.api import ApiStatusError, BriaApi, OutcomeUnknown
+from bria_fleet.errors import FailureError
+from bria_fleet.runtime.events import (
+    error_info,
+    event_message,
+    failure_message,
+    follow_up_messages,
+    request_fields,
+)
+from bria_fleet.runtime.facts import TableFacts
+from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
-from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import (
     Completed,
     DomainLogic,
-    EventSpec,
     JobContext,
-    JobError,
+    RequestT,
     Watching,
 )
-from bria_fleet.runtime.records import FinishedRecord, OutboundMessage, WatchRecord, utcnow
+from bria_fleet.runtime.records import OutboundMessage, WatchRecord, utcnow
+from bria_fleet.runtime.retry_policy import GiveUp, RetryPolicy, dead_letter_headers
 from bria_fleet.runtime.settings import WorkerSettings
 from bria_fleet_contracts import (
     Domain,
-    ErrorInfo,
     FollowUpError,
     InvalidRequest,
     headers,
@@ -57,35 +66,25 @@ class Delivery:
         return int(self.headers.get(headers.ATTEMPT, "0"))
 
 
-def _error_info(error: BaseException) -> ErrorInfo:
-    if isinstance(error, BriaApiError | JobError):
-        return ErrorInfo(
-            code=error.code,
-            message=str(error),
-            retriable=error.retriable,
-            http_status=error.http_status,
-        )
-    return ErrorInfo(code="internal_error", message=repr(error), retriable=True, http_status=None)
-
-
-class JobRunner:
+class JobRunner(Generic[RequestT]):
     """Takes each request to exactly one terminal event, at least once and effectively once.
 
     Ordering contract: a delivery's work starts only when its ``turn`` comes (turns are
-    reserved per key at dispatch, in partition order), so requests with one key run one after
-    the other in order; others run concurrently, at most ``settings.concurrency`` of them in
-    their domain logic (the API calls) at once. :meth:`handle` returns
-    only when the request's outcome is durable in Kafka (events, follow-ups, retry or
-    dead-letter copy, operations record), so the caller may then commit its offset.
+    reserved per key at dispatch, in partition order: see ``runtime.keyed_order``), so
+    requests with one key run one after the other in order; others run concurrently, at most
+    ``settings.concurrency`` of them in their domain logic (the API calls) at once.
+    :meth:`handle` returns only when the request's outcome is durable in Kafka (events,
+    follow-ups, retry or dead-letter copy, operations record), so the caller may then commit
+    its offset.
     """
 
     def __init__(
         self,
         domain: Domain,
-        logic: DomainLogic,
+        logic: DomainLogic[RequestT],
         api: BriaApi,
         table: OperationsTable,
-        outbox: Outbox,
+        journal: Journal,
         settings: WorkerSettings,
     ) -> None:
         self._domain = domain
@@ -93,8 +92,10 @@ class JobRunner:
         self._logic = logic
         self._api = api
         self._table = table
-        self._outbox = outbox
+        self._journal = journal
+        self._facts = TableFacts(table, journal)
         self._settings = settings
+        self._retry = RetryPolicy(settings.retry_delays)
         self._epoch = 1
         self._synced_epoch = 0
         self._sync_task: asyncio.Task[None] | None = None
@@ -151,12 +152,12 @@ class JobRunner:
         """Return once no job is running (deliveries waiting for their turn do not count)."""
         await self._idle.wait()
 
-    async def _handle_valid(self, delivery: Delivery, request: Any) -> None:
+    async def _handle_valid(self, delivery: Delivery, request: RequestT) -> None:
         await self._ensure_table_synced()
         finished = self._table.finished(request.job_id)
         if finished is not None:
             metrics.JOBS.labels(self._domain, "replayed").inc()
-            await self._durably(self._outbox.publish, finished.messages)
+            await self._journal.publish(finished.messages)
             return
         if self._table.watch_of(request.job_id) is not None:
             metrics.JOBS.labels(self._domain, "watching").inc()
@@ -164,13 +165,16 @@ class JobRunner:
         context = JobContext(
             api=self._api,
             job_id=request.job_id,
-            report=lambda spec: self.publish_events(request, [spec]),
+            report=lambda spec: self._journal.publish_events(
+                request.job_id, request.metadata, [spec]
+            ),
+            facts=self._facts,
             webhook_url=self._settings.webhook_url,
         )
         try:
             async with self._api_slots:
                 outcome = await self._logic.run(request, context)
-        except (BriaApiError, JobError) as error:
+        except FailureError as error:
             # A generation that may have run is not repeated: its job ends here, paid once.
             if error.retriable and not isinstance(error, OutcomeUnknown):
                 await self._retry_later(delivery, request, error)
@@ -186,7 +190,7 @@ class JobRunner:
         else:
             await self.finish_completed(request, outcome)
 
-    async def finish_completed(self, request: Any, outcome: Completed) -> None:
+    async def finish_completed(self, request: RequestT, outcome: Completed) -> None:
         """Record and publish a job's end; ``then`` follow-ups run only after ``*.completed``.
 
         (A job can end without failing and without completing, e.g. ``training.stopped``.)
@@ -199,29 +203,20 @@ class JobRunner:
                 )
             except FollowUpError as error:
                 messages += self._broken_pipeline_messages(request, error)
-        await self._finish(request.job_id, messages)
+        await self._journal.finish(request.job_id, messages)
         metrics.JOBS.labels(self._domain, "completed").inc()
 
-    async def finish_failed(self, request: Any, error: BriaApiError | JobError) -> None:
+    async def finish_failed(self, request: RequestT, error: FailureError) -> None:
         """Record and publish a job's failure event."""
-        event_type = getattr(error, "event_type", None) or f"{self._domain}.failed"
-        spec = EventSpec(event_type, self._logic.failure_data(request))
-        message = event_message(
-            self._domain, spec, request.job_id, request.metadata, _error_info(error)
-        )
-        await self._finish(request.job_id, [message])
+        data = self._logic.failure_data(request)
+        message = failure_message(self._domain, request.job_id, request.metadata, error, data)
+        await self._journal.finish(request.job_id, [message])
         metrics.JOBS.labels(self._domain, "failed").inc()
         metrics.JOB_FAILURES.labels(self._domain, error.code).inc()
 
-    async def _finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
-        # The record goes first: once it is durable a redelivery re-emits these messages
-        # instead of calling the API again, even if we die before publishing them.
-        record = FinishedRecord(job_id=job_id, messages=list(messages))
-        await self._durably(self._outbox.put, self._topics.operations, record)
-        await self._durably(self._outbox.publish, messages)
-
-    async def _start_watch(self, request: Any, outcome: Watching) -> None:
+    async def _start_watch(self, request: RequestT, outcome: Watching) -> None:
         policy = self._settings.poll_policy(outcome.kind)
+        deadline = self._logic.deadline_seconds(request) or policy.deadline
         watch = WatchRecord(
             kind=outcome.kind,
             target_id=outcome.target_id,
@@ -229,40 +224,21 @@ class JobRunner:
             request=request_fields(request),
             metadata=request.metadata,
             status=outcome.status,
-            deadline_at=utcnow() + timedelta(seconds=self._deadline(request, policy.deadline)),
+            deadline_at=utcnow() + timedelta(seconds=float(deadline)),
         )
-        await self._durably(self._outbox.put, self._topics.operations, watch)
-        await self.publish_events(request, outcome.events)
+        await self._journal.put_watch(watch)
+        await self._journal.publish_events(request.job_id, request.metadata, outcome.events)
         metrics.JOBS.labels(self._domain, "watching").inc()
 
-    @staticmethod
-    def _deadline(request: Any, default: float) -> float:
-        deadline = getattr(request, "deadline_seconds", None)
-        return float(deadline) if deadline else default
-
-    async def durably_put_watch(self, watch: WatchRecord) -> None:
-        """Write a watch's new state to the operations topic."""
-        await self._durably(self._outbox.put, self._topics.operations, watch)
-
-    async def durably_tombstone(self, key: str) -> None:
-        """Delete an operations record."""
-        await self._durably(self._outbox.tombstone, self._topics.operations, key)
-
-    async def publish_events(self, request: Any, specs: Sequence[EventSpec]) -> None:
-        messages = [
-            event_message(self._domain, spec, request.job_id, request.metadata) for spec in specs
-        ]
-        await self._durably(self._outbox.publish, messages)
-
     def _broken_pipeline_messages(
-        self, request: Any, error: FollowUpError
+        self, request: RequestT, error: FollowUpError
     ) -> list[OutboundMessage]:
         """A follow-up that cannot be rendered ends, unrun, in a failure event of its own."""
         follow_up = next(f for f in request.then if f.step == error.step)
-        info = ErrorInfo(code="invalid_follow_up", message=str(error), retriable=False)
-        spec = EventSpec(f"{follow_up.domain}.failed", {"op": follow_up.request.get("op")})
+        failure = FailureError(str(error), code="invalid_follow_up")
         job_id = f"{request.job_id}/{error.step}"
-        return [event_message(follow_up.domain, spec, job_id, request.metadata, info)]
+        data = {"op": follow_up.request.get("op")}
+        return [failure_message(follow_up.domain, job_id, request.metadata, failure, data)]
 
     async def _reject(self, delivery: Delivery, invalid: InvalidRequest) -> None:
         """An unreadable or invalid request: dead-letter it, and fail its job if it has an id."""
@@ -270,58 +246,45 @@ class JobRunner:
         await self._dead_letter(delivery, "invalid_request", invalid.reason)
         if invalid.job_id is None:
             return
-        spec = EventSpec(f"{self._domain}.failed", {})
-        info = ErrorInfo(code="invalid_request", message=invalid.reason, retriable=False)
-        message = event_message(self._domain, spec, invalid.job_id, {}, info)
-        await self._finish(invalid.job_id, [message])
-        metrics.JOB_FAILURES.labels(self._domain, info.code).inc()
+        failure = FailureError(invalid.reason, code="invalid_request")
+        message = failure_message(self._domain, invalid.job_id, {}, failure)
+        await self._journal.finish(invalid.job_id, [message])
+        metrics.JOB_FAILURES.labels(self._domain, failure.code).inc()
 
-    async def _retry_later(self, delivery: Delivery, request: Any, error: BaseException) -> None:
-        delays = self._settings.retry_delays
-        attempt = delivery.attempt
-        info = _error_info(error)
-        if attempt < len(delays):
+    async def _retry_later(
+        self, delivery: Delivery, request: RequestT, error: BaseException
+    ) -> None:
+        # The API's own Retry-After, when longer than the configured delay, holds it back too.
+        asked = error.retry_after if isinstance(error, ApiStatusError) else None
+        decision = self._retry.decide(delivery.attempt, error_info(error), not_before=asked or 0.0)
+        if not isinstance(decision, GiveUp):
             metrics.JOBS.labels(self._domain, "retried").inc()
-            # The API's own Retry-After, when longer, holds the job back too.
-            asked = error.retry_after if isinstance(error, ApiStatusError) else None
-            due_at = datetime.now(UTC) + timedelta(seconds=max(delays[attempt], asked or 0.0))
-            extra = {
-                headers.ATTEMPT: str(attempt + 1),
-                headers.DUE_AT: due_at.isoformat(),
-                headers.ERROR: info.message,
-                headers.ERROR_CODE: info.code,
-            }
-            await self._durably(
-                self._outbox.forward,
+            await self._journal.forward(
                 self._topics.retry,
                 delivery.key,
                 delivery.value,
-                {**delivery.headers, **extra},
+                {**delivery.headers, **decision.headers},
             )
             return
         metrics.JOBS.labels(self._domain, "dead_lettered").inc()
-        await self._dead_letter(
-            delivery, info.code, f"gave up after {attempt + 1} attempts: {info.message}"
+        await self._dead_letter(delivery, decision.code, decision.reason)
+        message = failure_message(
+            self._domain,
+            request.job_id,
+            request.metadata,
+            error,
+            self._logic.failure_data(request),
+            event_type=f"{self._domain}.failed",
         )
-        spec = EventSpec(f"{self._domain}.failed", self._logic.failure_data(request))
-        message = event_message(self._domain, spec, request.job_id, request.metadata, info)
-        await self._finish(request.job_id, [message])
-        metrics.JOB_FAILURES.labels(self._domain, info.code).inc()
+        await self._journal.finish(request.job_id, [message])
+        metrics.JOB_FAILURES.labels(self._domain, error_info(error).code).inc()
 
     async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:
-        extra = {
-            headers.ERROR: reason,
-            headers.ERROR_CODE: code,
-            headers.SOURCE_TOPIC: delivery.topic,
-            headers.SOURCE_PARTITION: str(delivery.partition),
-            headers.SOURCE_OFFSET: str(delivery.offset),
-        }
-        await self._durably(
-            self._outbox.forward,
-            self._topics.dlq,
-            delivery.key,
-            delivery.value,
-            {**delivery.headers, **extra},
+        extra = dead_letter_headers(
+            code, reason, delivery.topic, delivery.partition, delivery.offset
+        )
+        await self._journal.forward(
+            self._topics.dlq, delivery.key, delivery.value, {**delivery.headers, **extra}
         )
 
     async def _wait_until_due(self, delivery: Delivery) -> None:
@@ -342,24 +305,3 @@ class JobRunner:
     async def _sync_table(self, epoch: int) -> None:
         await self._table.sync()
         self._synced_epoch = max(self._synced_epoch, epoch)
-
-    @staticmethod
-    async def _durably(operation: Any, *args: Any) -> None:
-        """Retry a Kafka write until it is acknowledged; only cancellation stops trying.
-
-        Returning before the write is durable would let the offset be committed past a
-        request whose outcome was lost. The first try runs bare: a retry loop costs more
-        CPU than the write, and most writes succeed at once.
-        """
-        try:
-            await operation(*args)
-            return
-        except KafkaError as error:
-            logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(KafkaError),
-            wait=wait_exponential_jitter(initial=0.2, max=5.0),
-            reraise=True,
-        ):
-            with attempt:
-                await operation(*args)

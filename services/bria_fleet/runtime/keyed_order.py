@@ -1,10 +1,23 @@
-"""Run work for one key at a time, in the order places were taken, keys in parallel."""
+"""Per-key order of requests: one key at a time, in partition order, keys in parallel.
+
+Everything the worker's ordering depends on is here: a ``KeyedSerializer`` of turns, and
+``RecordTurns``, which reserves each consumed record's turn while records still come one
+by one in offset order, through ``RecordTurns.middleware``. That middleware must sit
+*outside* (be added before) ``KafkaConcurrentProcessingMiddleware``, which turns each record
+into a task that may run in any order; the job runner then waits for the reserved turn.
+``runtime.app.request_middlewares`` assembles them, and a test fails if the order changes.
+"""
 
 import asyncio
-from collections import deque
-from collections.abc import AsyncIterator, Hashable
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
+from typing import Any, cast
+
+from aiokafka import ConsumerRecord
+from faststream import BaseMiddleware, ContextRepo
 
 
 class Turn:
@@ -77,3 +90,57 @@ class KeyedSerializer:
 
     def __len__(self) -> int:
         return len(self._lines)
+
+
+Position = tuple[str, int, int]
+
+
+class RecordTurns:
+    """Turns of consumed records: reserved at dispatch, taken by the handler.
+
+    Records of one topic with one key share a line; a record without a key is keyed by its
+    own position, so it never waits for another.
+    """
+
+    def __init__(self) -> None:
+        self._order = KeyedSerializer()
+        self._reserved: dict[Position, deque[Turn]] = defaultdict(deque)
+
+    def reserve(self, record: ConsumerRecord) -> None:
+        """Take ``record``'s place in line among the records of its key (in its topic)."""
+        position = (record.topic, record.partition, record.offset)
+        key = (record.topic, record.key) if record.key is not None else position
+        self._reserved[position].append(self._order.reserve(key))
+
+    def take(self, record: ConsumerRecord) -> Turn:
+        """The turn reserved for ``record`` (a fresh one if it was not dispatched through
+        :attr:`middleware`, as with a test broker)."""
+        position = (record.topic, record.partition, record.offset)
+        turns = self._reserved.get(position)
+        if not turns:
+            return self._order.reserve(position)
+        turn = turns.popleft()
+        if not turns:
+            del self._reserved[position]
+        return turn
+
+    @property
+    def middleware(self) -> Callable[..., BaseMiddleware]:
+        """The faststream middleware reserving turns; add it before the concurrency one."""
+        return partial(_ReserveTurns, turns=self)
+
+
+class _ReserveTurns(BaseMiddleware):
+    """Reserves each record's turn in the consume loop, before it becomes a task.
+
+    The concurrency middleware tolerates this one outside it because it ignores the early
+    return of ``call_next``.
+    """
+
+    def __init__(self, msg: Any, /, *, context: ContextRepo, turns: RecordTurns) -> None:
+        super().__init__(msg, context=context)
+        self._turns = turns
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        self._turns.reserve(cast(ConsumerRecord, self.msg))
+        return await call_next(msg)

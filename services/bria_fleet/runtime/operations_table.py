@@ -8,8 +8,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from bria_fleet.runtime.records import (
+    FACT_KEY_PREFIX,
     FINISHED_KEY_PREFIX,
     NUDGE_KEY_PREFIX,
+    FactRecord,
     FinishedRecord,
     WatchRecord,
 )
@@ -41,6 +43,8 @@ class OperationsTable:
         # job id -> (partition, record timestamp in epoch seconds, value as read), oldest first
         self._finished: dict[str, tuple[int, float, bytes]] = {}
         self._watch_by_job: dict[str, str] = {}
+        # fact name -> (partition, record timestamp in epoch seconds, record), oldest first
+        self._facts: dict[str, tuple[int, float, FactRecord]] = {}
         self._listeners: list[ChangeListener] = []
         self._nudges: dict[str, int] = {}  # watch key -> partition of its nudge record
         self._nudge_listeners: list[NudgeListener] = []
@@ -113,6 +117,22 @@ class OperationsTable:
                 expired.append(job_id)
         return expired
 
+    def fact(self, name: str) -> FactRecord | None:
+        """The fact ``name``, if one is recorded."""
+        entry = self._facts.get(name)
+        return entry[2] if entry is not None else None
+
+    def facts_before(self, cutoff: float, partitions: Iterable[int]) -> list[str]:
+        """Facts in ``partitions`` last written before ``cutoff`` (epoch seconds)."""
+        wanted = set(partitions)
+        expired = []
+        for name, (partition, timestamp, _) in self._facts.items():
+            if timestamp >= cutoff:
+                break
+            if partition in wanted:
+                expired.append(name)
+        return expired
+
     def watch_of(self, job_id: str) -> WatchRecord | None:
         """The watch following ``job_id``, if one is in flight."""
         key = self._watch_by_job.get(job_id)
@@ -153,6 +173,9 @@ class OperationsTable:
             if raw_value is not None:
                 self._finished[job_id] = (partition, timestamp_ms / 1000, raw_value)
             return
+        if key.startswith(FACT_KEY_PREFIX):
+            self._apply_fact(key.removeprefix(FACT_KEY_PREFIX), raw_value, partition, timestamp_ms)
+            return
         if key.startswith(NUDGE_KEY_PREFIX):
             watch_key = key.removeprefix(NUDGE_KEY_PREFIX)
             self._nudges.pop(watch_key, None)
@@ -174,6 +197,19 @@ class OperationsTable:
         self._watches[key] = (partition, watch)
         self._watch_by_job[watch.job_id] = key
         self._notify(key, partition, watch)
+
+    def _apply_fact(
+        self, name: str, raw_value: bytes | None, partition: int, timestamp_ms: int
+    ) -> None:
+        self._facts.pop(name, None)
+        if raw_value is None:
+            return
+        try:
+            fact = FactRecord.model_validate_json(raw_value)
+        except ValidationError as error:
+            logger.warning("skipping unreadable fact %r: %s", name, error)
+            return
+        self._facts[name] = (partition, timestamp_ms / 1000, fact)
 
     def _forget(self, key: str) -> None:
         entry = self._watches.pop(key, None)

@@ -1,19 +1,23 @@
-"""What the fleet keeps in ``bria.<domain>.operations`` (DESIGN §3, §4).
+"""What the fleet keeps in ``bria.<domain>.operations`` (docs/architecture.md §3, §4).
 
-Three kinds of record share the compacted topic:
+Four kinds of record share the compacted topic:
 
 - a *watch* (key ``<kind>:<target id>:<job_id>``): a long operation one job is following
   (two jobs may follow the same model or dataset, each to its own end);
 - a *finished job* (key ``job:<job_id>``): the terminal event(s) a job ended in, so that a
   redelivered request re-emits them instead of calling the API again;
+- a *fact* (key ``fact:<name>``): something a job's end depends on that neither the API nor
+  the request says (who asked for a stop, what earlier attempts uploaded), so that every
+  replica reports the same event;
 - a *nudge* (key ``nudge:<watch key>``, in the watch's own partition): a webhook said the
   operation may have finished, so its owner polls it now (then deletes the nudge).
 """
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
 
 def utcnow() -> datetime:
@@ -53,6 +57,10 @@ class WatchRecord(BaseModel):
         """The record's key in the operations topic."""
         return watch_key(self.kind, self.target_id, self.job_id)
 
+    def request_bytes(self) -> bytes:
+        """The job's request as JSON, for the domain logic to parse."""
+        return json.dumps(self.request).encode()
+
 
 class FinishedRecord(BaseModel):
     """How a job ended: the messages it published when it did, to publish again on redelivery."""
@@ -68,7 +76,21 @@ class FinishedRecord(BaseModel):
         return finished_key(self.job_id)
 
 
-OperationRecord = WatchRecord | FinishedRecord
+class FactRecord(BaseModel):
+    """A small durable fact domain logic recorded (see ``runtime.outcomes.Facts``)."""
+
+    record: Literal["fact"] = "fact"
+    name: str
+    value: dict[str, JsonValue]
+    written_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        """The record's key in the operations topic."""
+        return fact_key(self.name)
+
+
+OperationRecord = WatchRecord | FinishedRecord | FactRecord
 OPERATION_RECORD: TypeAdapter[OperationRecord] = TypeAdapter(
     Annotated[OperationRecord, Field(discriminator="record")]
 )
@@ -85,6 +107,14 @@ FINISHED_KEY_PREFIX = "job:"
 def finished_key(job_id: str) -> str:
     """The operations-topic key of a finished job."""
     return f"{FINISHED_KEY_PREFIX}{job_id}"
+
+
+FACT_KEY_PREFIX = "fact:"
+
+
+def fact_key(name: str) -> str:
+    """The operations-topic key of a fact."""
+    return f"{FACT_KEY_PREFIX}{name}"
 
 
 NUDGE_KEY_PREFIX = "nudge:"

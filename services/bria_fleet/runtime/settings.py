@@ -1,4 +1,4 @@
-"""Worker configuration from the environment (DESIGN §3, §4, §7)."""
+"""Worker configuration from the environment (docs/architecture.md §3, §4, §7)."""
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict

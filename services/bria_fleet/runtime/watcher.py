@@ -1,4 +1,4 @@
-"""Follows long operations to their end (DESIGN §4).
+"""Follows long operations to their end (docs/architecture.md §4).
 
 The watch set is the compacted operations topic. A consumer group on that topic decides which
 process owns which partition; the owner polls the watches stored there, and on a terminal
@@ -9,40 +9,50 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import json
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, BriaApiError
+from bria_fleet.errors import FailureError
+from bria_fleet.runtime.facts import TableFacts
 from bria_fleet.runtime.jobs import JobRunner
+from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.operations_table import OperationsTable
-from bria_fleet.runtime.outbox import Outbox
-from bria_fleet.runtime.outcomes import Completed, DomainLogic, JobError, StillRunning
-from bria_fleet.runtime.records import WatchRecord, finished_key, nudge_key, utcnow
+from bria_fleet.runtime.outcomes import (
+    Completed,
+    DomainLogic,
+    JobError,
+    PollInput,
+    RequestT,
+    StillRunning,
+)
+from bria_fleet.runtime.records import WatchRecord, fact_key, finished_key, utcnow
 from bria_fleet.runtime.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class _Scheduled:
+class _Scheduled(Generic[RequestT]):
     watch: WatchRecord
     partition: int
     due: float
     polling: bool = False
     poll_again: bool = False  # nudged while a poll was in flight
+    request: RequestT | None = None  # parsed from the watch once, on its first poll
 
 
 class _Ownership(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, watcher: "Watcher") -> None:
+    def __init__(self, watcher: "Watcher[Any]") -> None:
         self._watcher = watcher
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
@@ -52,7 +62,7 @@ class _Ownership(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._watcher.adopt({tp.partition for tp in assigned})
 
 
-class Watcher:
+class Watcher(Generic[RequestT]):
     """Polls every watch in the operations partitions this process owns.
 
     Ordering contract: at most one poll of a watch is in flight at a time; a watch is polled
@@ -62,11 +72,11 @@ class Watcher:
 
     def __init__(
         self,
-        logic: DomainLogic,
-        runner: JobRunner,
+        logic: DomainLogic[RequestT],
+        runner: JobRunner[RequestT],
         api: BriaApi,
         table: OperationsTable,
-        outbox: Outbox,
+        journal: Journal,
         membership: AIOKafkaConsumer,
         operations_topic: str,
         settings: WorkerSettings,
@@ -75,12 +85,13 @@ class Watcher:
         self._runner = runner
         self._api = api
         self._table = table
-        self._outbox = outbox
+        self._journal = journal
+        self._facts = TableFacts(table, journal)
         self._membership = membership
         self._topic = operations_topic
         self._settings = settings
         self._owned: set[int] = set()
-        self._scheduled: dict[str, _Scheduled] = {}
+        self._scheduled: dict[str, _Scheduled[RequestT]] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._sequence = itertools.count()
         self._wake = asyncio.Event()
@@ -147,7 +158,7 @@ class Watcher:
         process, else through a nudge record in the operations topic."""
         if partition in self._owned and self.poll_now(key):
             return
-        await self._outbox.nudge(self._topic, partition, nudge_key(key))
+        await self._journal.nudge(key, partition)
 
     def _on_nudge(self, watch_key: str, partition: int) -> None:
         if partition not in self._owned:
@@ -157,7 +168,7 @@ class Watcher:
 
     async def _delete_nudge(self, watch_key: str, partition: int) -> None:
         try:
-            await self._outbox.tombstone(self._topic, nudge_key(watch_key), partition)
+            await self._journal.delete_nudge(watch_key, partition)
         except KafkaError as error:  # the next owner handles the nudge again; polls are safe
             logger.warning("could not delete the nudge of %s: %s", watch_key, error)
 
@@ -210,56 +221,65 @@ class Watcher:
             await self._poll_slots.acquire()
             self._spawn(self._poll(key, entry), f"poll:{key}")
 
-    async def _poll(self, key: str, entry: _Scheduled) -> None:
+    async def _poll(self, key: str, entry: _Scheduled[RequestT]) -> None:
         watch = entry.watch
         with tracing.poll_span(watch.kind, watch.target_id, watch.job_id, watch.trace_context):
             await self._poll_traced(key, entry)
 
-    async def _poll_traced(self, key: str, entry: _Scheduled) -> None:
+    async def _poll_traced(self, key: str, entry: _Scheduled[RequestT]) -> None:
         watch = entry.watch
         kind = watch.kind
         started = time.monotonic()
         try:
             if utcnow() >= watch.deadline_at:
                 await self._fail(
-                    watch, JobError("deadline_exceeded", self._deadline_message(watch))
+                    entry, JobError("deadline_exceeded", self._deadline_message(watch))
                 )
                 return
+            poll = PollInput(
+                api=self._api,
+                request=self._request_of(entry),
+                target_id=watch.target_id,
+                started_at=watch.started_at,
+                status=watch.status,
+                facts=self._facts,
+            )
             try:
-                result = await self._logic.watch_kinds[kind].poll(self._api, watch)
+                result = await self._logic.watch_kinds[kind].poll(poll)
             except BriaApiError as error:
                 metrics.POLL_REQUESTS.labels(kind, "error").inc()
                 if not error.retriable:
-                    await self._fail(watch, error)
+                    await self._fail(entry, error)
                     return
                 self._reschedule(key, entry)
                 return
-            except JobError as failure:
+            except FailureError as failure:
                 metrics.POLL_REQUESTS.labels(kind, "failed").inc()
-                await self._fail(watch, failure)
+                await self._fail(entry, failure)
                 return
             finally:
                 metrics.POLL_DURATION.labels(kind).observe(time.monotonic() - started)
             if isinstance(result, Completed):
                 metrics.POLL_REQUESTS.labels(kind, "completed").inc()
-                await self._complete(watch, result)
+                await self._complete(entry, result)
                 return
             metrics.POLL_REQUESTS.labels(kind, "running").inc()
             await self._still_running(key, entry, result)
         finally:
             self._poll_slots.release()
 
-    async def _still_running(self, key: str, entry: _Scheduled, result: StillRunning) -> None:
+    async def _still_running(
+        self, key: str, entry: _Scheduled[RequestT], result: StillRunning
+    ) -> None:
         watch = entry.watch.model_copy(update={"polls": entry.watch.polls + 1})
         if result.status != watch.status:
             watch = watch.model_copy(update={"status": result.status})
-            await self._runner.durably_put_watch(watch)
-            request = self._request_of(watch)
-            await self._runner.publish_events(request, result.events)
+            await self._journal.put_watch(watch)
+            await self._journal.publish_events(watch.job_id, watch.metadata, result.events)
         entry.watch = watch
         self._reschedule(key, entry)
 
-    def _reschedule(self, key: str, entry: _Scheduled) -> None:
+    def _reschedule(self, key: str, entry: _Scheduled[RequestT]) -> None:
         if self._scheduled.get(key) is not entry:
             return
         policy = self._settings.poll_policy(entry.watch.kind)
@@ -268,49 +288,53 @@ class Watcher:
         entry.polling = entry.poll_again = False
         self._push(key, entry.due)
 
-    async def _complete(self, watch: WatchRecord, result: Completed) -> None:
-        await self._runner.finish_completed(self._request_of(watch), result)
+    async def _complete(self, entry: _Scheduled[RequestT], result: Completed) -> None:
+        watch = entry.watch
+        await self._runner.finish_completed(self._request_of(entry), result)
         finished_at = utcnow()
         if result.completed_at is not None:
             delay = (finished_at - result.completed_at).total_seconds()
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
         self._observe_duration(watch, "completed")
-        await self._runner.durably_tombstone(watch.key)
+        await self._journal.tombstone(watch.key)
         self._scheduled.pop(watch.key, None)
 
-    async def _fail(self, watch: WatchRecord, error: BriaApiError | JobError) -> None:
-        await self._runner.finish_failed(self._request_of(watch), error)
-        completed_at = getattr(error, "completed_at", None)
-        if completed_at is not None:
-            delay = (utcnow() - completed_at).total_seconds()
+    async def _fail(self, entry: _Scheduled[RequestT], error: FailureError) -> None:
+        watch = entry.watch
+        await self._runner.finish_failed(self._request_of(entry), error)
+        if error.completed_at is not None:
+            delay = (utcnow() - error.completed_at).total_seconds()
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
-        self._observe_duration(watch, getattr(error, "code", "failed"))
-        await self._runner.durably_tombstone(watch.key)
+        self._observe_duration(watch, error.code)
+        await self._journal.tombstone(watch.key)
         self._scheduled.pop(watch.key, None)
 
     def _observe_duration(self, watch: WatchRecord, outcome: str) -> None:
         seconds = (utcnow() - watch.started_at).total_seconds()
         metrics.OPERATION_DURATION.labels(watch.kind, outcome).observe(seconds)
 
-    def _request_of(self, watch: WatchRecord) -> Any:
-        return self._logic.parse(json.dumps(watch.request).encode())
+    def _request_of(self, entry: _Scheduled[RequestT]) -> RequestT:
+        if entry.request is None:
+            entry.request = self._logic.parse(entry.watch.request_bytes())
+        return entry.request
 
     @staticmethod
     def _deadline_message(watch: WatchRecord) -> str:
         return f"{watch.kind} {watch.target_id} did not finish by {watch.deadline_at.isoformat()}"
 
     async def _forget_finished_forever(self) -> None:
-        """Delete the finished-job records of owned partitions once past their retention."""
+        """Delete finished-job records and facts of owned partitions past their retention."""
         retention = self._settings.finished_retention_seconds
         while True:
             await asyncio.sleep(min(60.0, max(0.5, retention / 4)))
-            expired = self._table.finished_before(time.time() - retention, self._owned)
+            cutoff = time.time() - retention
+            expired = [
+                finished_key(job_id) for job_id in self._table.finished_before(cutoff, self._owned)
+            ]
+            expired += [fact_key(name) for name in self._table.facts_before(cutoff, self._owned)]
             for start in range(0, len(expired), 500):
                 await asyncio.gather(
-                    *(
-                        self._runner.durably_tombstone(finished_key(job_id))
-                        for job_id in expired[start : start + 500]
-                    )
+                    *(self._journal.tombstone(key) for key in expired[start : start + 500])
                 )
 
     async def _keep_membership(self) -> None:
@@ -318,7 +342,7 @@ class Watcher:
             # Every assigned partition is paused: this only keeps the group membership alive.
             await self._membership.getmany(timeout_ms=1000)
 
-    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

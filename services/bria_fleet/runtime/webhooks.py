@@ -8,6 +8,7 @@ ends its job in exactly one terminal event.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import SecretStr
 from starlette.requests import Request
@@ -21,7 +22,7 @@ from bria_fleet.runtime.watcher import Watcher
 
 MAX_BODY_BYTES = 1 << 20
 
-Running = Callable[[], tuple[OperationsTable, Watcher] | None]
+Running = Callable[[], tuple[OperationsTable, Watcher[Any]] | None]
 
 
 class WebhookReceiver:

@@ -1,22 +1,24 @@
 """Captions: prefixes, visual schemas, refined structured data, dataset and standalone captions."""
 
 import json
-from collections.abc import Mapping
-from typing import Any, Literal, cast, get_args
+from typing import Literal, cast, get_args
+
+from pydantic import JsonValue
 
 from bria_fleet import api
 from bria_fleet.api import BriaApi, Dataset, DatasetStatus, OperationState, StructuredData
 from bria_fleet.runtime.outcomes import (
     Completed,
+    EventData,
     EventSpec,
     JobContext,
     JobError,
     LogicBase,
+    PollInput,
     StillRunning,
     Watching,
     operation_failure,
 )
-from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
     CaptionMediaRequest,
     CaptionRequest,
@@ -205,15 +207,15 @@ async def caption_media(client: BriaApi, request: CaptionMediaRequest) -> Comple
 class _CaptionsWatch:
     """Polls a dataset's ``captions_update_status`` until the regeneration ends."""
 
-    async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
-        status = await api.get_caption_update_status(watch.target_id)
+    async def poll(self, poll: PollInput[CaptionRequest]) -> Completed | StillRunning:
+        status = await poll.api.get_caption_update_status(poll.target_id)
         if status.state is OperationState.COMPLETED and status.result is not None:
-            done = await captions_regenerated(api, status.result)
+            done = await captions_regenerated(poll.api, status.result)
             return Completed(done.event, done.values, completed_at=status.updated_at)
         failure = operation_failure(
             status,
             "caption_update_failed",
-            f"regenerating the captions of dataset {watch.target_id} failed "
+            f"regenerating the captions of dataset {poll.target_id} failed "
             f"(captions_update_status {status.raw_status})",
         )
         if failure is not None:
@@ -221,7 +223,7 @@ class _CaptionsWatch:
         return StillRunning(status=status.state.value)
 
 
-class CaptionLogic(LogicBase):
+class CaptionLogic(LogicBase[CaptionRequest]):
     """The caption domain: one or a few API calls per job; regenerate-all is watched."""
 
     domain = "caption"
@@ -229,9 +231,9 @@ class CaptionLogic(LogicBase):
     def __init__(self) -> None:
         super().__init__({WATCH_KIND: _CaptionsWatch()})
 
-    def failure_data(self, request: CaptionRequest) -> Mapping[str, Any]:
+    def failure_data(self, request: CaptionRequest) -> EventData:
         """What a failure event says the job was about: the op, and its dataset and image."""
-        data: dict[str, Any] = {"op": request.op}
+        data: dict[str, JsonValue] = {"op": request.op}
         for field in ("dataset_id", "image_id"):
             value = getattr(request, field, None)
             if value is not None:

@@ -1,21 +1,21 @@
 """Generation: images and vectors from tailored models (v1, v2 FIBO, Vision Studio LoRA)."""
 
 import json
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from bria_fleet import api
 from bria_fleet.api import AsyncJob, BriaApi, GenerationResult, OperationState
 from bria_fleet.runtime.outcomes import (
     Completed,
+    EventData,
     EventSpec,
     JobContext,
     LogicBase,
+    PollInput,
     StillRunning,
     Watching,
     operation_failure,
 )
-from bria_fleet.runtime.records import WatchRecord
 from bria_fleet_contracts import (
     FiboGenerateImageRequest,
     FiboStructuredPromptRequest,
@@ -25,7 +25,6 @@ from bria_fleet_contracts import (
     RestylePortraitRequest,
     TextToImageRequest,
     TextToVectorRequest,
-    parse_request,
 )
 from bria_fleet_contracts.events.generation import GeneratedAsset
 
@@ -179,26 +178,25 @@ def completed(request: GenerationRequest, result: GenerationResult) -> Completed
 class _AsyncGenerationWatch:
     """Polls an asynchronous (v2 or Vision Studio) generation until it finishes."""
 
-    async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
-        status = await api.get_async_result(watch.target_id)
+    async def poll(self, poll: PollInput[GenerationRequest]) -> Completed | StillRunning:
+        status = await poll.api.get_async_result(poll.target_id)
         if status.state is OperationState.COMPLETED and status.result is not None:
-            request = parse_request("generation", json.dumps(watch.request))
             result = status.result
             if result.request_id is None:  # a status body's result does not repeat its id
-                result = result.model_copy(update={"request_id": watch.target_id})
-            done = completed(request, result)
+                result = result.model_copy(update={"request_id": poll.target_id})
+            done = completed(poll.request, result)
             return Completed(done.event, done.values, completed_at=status.updated_at)
         failure = operation_failure(
             status,
             "generation_failed",
-            f"the API reports request {watch.target_id} as {status.raw_status}",
+            f"the API reports request {poll.target_id} as {status.raw_status}",
         )
         if failure is not None:
             raise failure
         return StillRunning(status=status.state.value)
 
 
-class GenerationLogic(LogicBase):
+class GenerationLogic(LogicBase[GenerationRequest]):
     """The generation domain: one API call per job, async ones followed by the watcher."""
 
     domain = "generation"
@@ -206,7 +204,7 @@ class GenerationLogic(LogicBase):
     def __init__(self) -> None:
         super().__init__({WATCH_KIND: _AsyncGenerationWatch()})
 
-    def failure_data(self, request: GenerationRequest) -> Mapping[str, Any]:
+    def failure_data(self, request: GenerationRequest) -> EventData:
         """What a failure event says the job was about."""
         return {"op": request.op, "model_id": request.model_id}
 

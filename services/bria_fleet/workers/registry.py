@@ -3,14 +3,14 @@
 from collections.abc import Callable
 
 from bria_fleet.errors import BriaFleetError
-from bria_fleet.runtime.outcomes import DomainLogic
+from bria_fleet.runtime.outcomes import AnyLogic
 from bria_fleet.workers.caption import CaptionLogic
 from bria_fleet.workers.generation import GenerationLogic
 from bria_fleet.workers.ingest import IngestLogic
 from bria_fleet.workers.training import TrainingLogic
 from bria_fleet_contracts import Domain
 
-_LOGIC: dict[Domain, Callable[[], DomainLogic]] = {
+_LOGIC: dict[Domain, Callable[[], AnyLogic]] = {
     "caption": CaptionLogic,
     "generation": GenerationLogic,
     "ingest": IngestLogic,
@@ -18,7 +18,7 @@ _LOGIC: dict[Domain, Callable[[], DomainLogic]] = {
 }
 
 
-def logic_for(domain: Domain) -> Callable[[], DomainLogic]:
+def logic_for(domain: Domain) -> Callable[[], AnyLogic]:
     """The factory of ``domain``'s logic."""
     try:
         return _LOGIC[domain]

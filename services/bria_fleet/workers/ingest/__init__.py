@@ -5,14 +5,15 @@ created, the dataset's images are listed once and every ``image_name`` already t
 skipped, and completing a completed dataset is a success.
 """
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import JsonValue
 
 from bria_fleet.api import BriaApi, Dataset, DatasetImage, DatasetStatus
-from bria_fleet.runtime.outcomes import Completed, EventSpec, JobContext, LogicBase
+from bria_fleet.runtime.outcomes import Completed, EventData, EventSpec, JobContext, LogicBase
 from bria_fleet.workers.ingest._bulk import ingest_zip
 from bria_fleet.workers.ingest._datasets import ensure_completed, resolve_dataset
-from bria_fleet.workers.ingest._progress import Known, KnownJobs, Tally
+from bria_fleet.workers.ingest._progress import Known, KnownJobs, Tally, earlier_uploads
 from bria_fleet.workers.ingest._uploads import upload_images
 from bria_fleet_contracts import (
     CompleteDatasetRequest,
@@ -81,7 +82,7 @@ async def complete_dataset(client: BriaApi, request: CompleteDatasetRequest) -> 
     return completed(data)
 
 
-class IngestLogic(LogicBase):
+class IngestLogic(LogicBase[IngestRequest]):
     """The ingest domain: every job finishes within its request; nothing is watched."""
 
     domain = "ingest"
@@ -90,10 +91,10 @@ class IngestLogic(LogicBase):
         super().__init__()
         self._known = KnownJobs()
 
-    def failure_data(self, request: IngestRequest) -> Mapping[str, Any]:
+    def failure_data(self, request: IngestRequest) -> EventData:
         """The op, the project and dataset ids as far as the job found them, uploads made."""
         known = self._known.pop(request.job_id) or Known.of(request)
-        data: dict[str, Any] = {"op": request.op, "uploaded": known.uploaded}
+        data: dict[str, JsonValue] = {"op": request.op, "uploaded": known.uploaded}
         if known.project_id is not None:
             data["project_id"] = known.project_id
         if known.dataset_id is not None:
@@ -104,7 +105,7 @@ class IngestLogic(LogicBase):
         """Do the job; API errors propagate for the runtime to retry or fail the job."""
         if isinstance(request, CompleteDatasetRequest):
             return await complete_dataset(context.api, request)
-        known = self._known.start(request)
+        known = self._known.start(request, await earlier_uploads(context.facts, request.job_id))
         outcome = await ingest_images(context.api, request, context, known)
         self._known.pop(request.job_id)
         return outcome

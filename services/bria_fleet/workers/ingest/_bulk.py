@@ -125,3 +125,4 @@ async def ingest_zip(
             caption=image.caption if image else None,
         )
         await tally.record(outcome, report=False)
+    await tally.save()

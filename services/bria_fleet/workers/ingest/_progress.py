@@ -2,9 +2,11 @@
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bria_fleet.runtime.outcomes import EventSpec, JobContext
+from pydantic import JsonValue
+
+from bria_fleet.runtime.outcomes import EventSpec, Facts, JobContext
 from bria_fleet_contracts import (
     CompleteDatasetRequest,
     ImageFailure,
@@ -17,13 +19,34 @@ KNOWN_JOBS_LIMIT = 1024
 """Jobs whose ids are remembered for a failure event; the oldest are forgotten first."""
 
 
+def uploads_fact(job_id: str) -> str:
+    """The name of the fact listing the images a job uploaded, over all its attempts."""
+    return f"ingest-uploads:{job_id}"
+
+
+async def earlier_uploads(facts: Facts, job_id: str) -> set[str]:
+    """The names of the images earlier attempts of ``job_id`` uploaded (on any replica)."""
+    fact = await facts.get(uploads_fact(job_id))
+    names = fact.get("image_names") if fact is not None else None
+    return {name for name in names if isinstance(name, str)} if isinstance(names, list) else set()
+
+
 @dataclass
 class Known:
-    """The project and dataset a job works on, as far as it found them, and its uploads."""
+    """The project and dataset a job works on, as far as it found them, and its uploads.
+
+    ``uploaded_names`` counts every attempt of the job: an image an earlier attempt
+    uploaded is reported as uploaded, not as skipped.
+    """
 
     project_id: str | None = None
     dataset_id: str | None = None
-    uploaded: int = 0
+    uploaded_names: set[str] = field(default_factory=set)
+
+    @property
+    def uploaded(self) -> int:
+        """How many images the job uploaded, over all its attempts."""
+        return len(self.uploaded_names)
 
     @classmethod
     def of(cls, request: IngestImagesRequest | CompleteDatasetRequest) -> "Known":
@@ -41,12 +64,13 @@ class KnownJobs:
         self._jobs: dict[str, Known] = {}
         self._limit = limit
 
-    def start(self, request: IngestImagesRequest) -> Known:
-        """A fresh record for a job's (new) attempt."""
+    def start(self, request: IngestImagesRequest, uploaded: set[str]) -> Known:
+        """A fresh record for a job's (new) attempt; ``uploaded`` by earlier attempts."""
         self._jobs.pop(request.job_id, None)
         while len(self._jobs) >= self._limit:
             del self._jobs[next(iter(self._jobs))]
         known = self._jobs[request.job_id] = Known.of(request)
+        known.uploaded_names |= uploaded
         return known
 
     def pop(self, job_id: str) -> Known | None:
@@ -58,7 +82,9 @@ class Tally:
     """Each image's outcome, the counts, and ``ingest.progress`` every ``progress_every``.
 
     Outcomes may be recorded concurrently; each progress event's discriminator is the
-    number processed, so a redelivered job re-emits the same event ids.
+    number processed, so a redelivered job re-emits the same event ids. Every upload is
+    recorded as a fact before its outcome counts, so a later attempt (after a crash, on any
+    replica) reports it as uploaded rather than skipped.
     """
 
     def __init__(
@@ -72,6 +98,7 @@ class Tally:
         self._outcomes: dict[str, ImageOutcome] = {}
         self._failures: dict[str, ImageFailure] = {}
         self._lock = asyncio.Lock()
+        self._unsaved = False
         self.uploaded = 0
         self.skipped = 0
         self.failed = 0
@@ -95,10 +122,17 @@ class Tally:
     ) -> None:
         """Record one image's outcome; publish progress when a multiple of the step is hit."""
         async with self._lock:
-            self._outcomes[outcome.image_name] = outcome
+            name = outcome.image_name
+            if outcome.outcome == "skipped" and name in self._known.uploaded_names:
+                outcome = outcome.model_copy(update={"outcome": "uploaded"})
+            self._outcomes[name] = outcome
             if outcome.outcome == "uploaded":
+                if name not in self._known.uploaded_names:
+                    self._known.uploaded_names.add(name)
+                    self._unsaved = True
+                    if report:
+                        await self._save()
                 self.uploaded += 1
-                self._known.uploaded += 1
             elif outcome.outcome == "skipped":
                 self.skipped += 1
             else:
@@ -109,6 +143,20 @@ class Tally:
                 await self._context.report(
                     EventSpec("ingest.progress", self._progress(), str(self.processed))
                 )
+
+    async def save(self) -> None:
+        """Record the uploads not yet recorded (after outcomes recorded with ``report=False``)."""
+        async with self._lock:
+            await self._save()
+
+    async def _save(self) -> None:
+        if self._unsaved:
+            names: list[JsonValue] = []
+            names.extend(sorted(self._known.uploaded_names))
+            await self._context.facts.put(
+                uploads_fact(self._context.job_id), {"image_names": names}
+            )
+            self._unsaved = False
 
     def _progress(self) -> IngestProgressData:
         return IngestProgressData(

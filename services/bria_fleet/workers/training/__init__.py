@@ -1,5 +1,5 @@
 """Training: complete the dataset, find or create the model, start or stop its training, and
-watch it for hours until a terminal status (DESIGN §1, §4).
+watch it for hours until a terminal status (docs/architecture.md §1, §4).
 
 Watches are keyed per job (``training:<model_id>/<job_id>``, and ``training_stop:...`` for a
 stop): two jobs following one model (an upstream resubmitting under a new job id, or a train

@@ -1,21 +1,23 @@
 """The training domain's logic and the watch kinds that follow its models."""
 
 from collections import OrderedDict
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
-from bria_fleet.api import BriaApi, BriaApiError, Conflict, ModelStatus, TailoredModel
+from bria_fleet.api import BriaApiError, Conflict, ModelStatus, TailoredModel
 from bria_fleet.runtime.outcomes import (
     Completed,
+    EventData,
     EventSpec,
+    Facts,
     JobContext,
     JobError,
     LogicBase,
+    PollInput,
     StillRunning,
     Watching,
 )
-from bria_fleet.runtime.records import WatchRecord, utcnow
+from bria_fleet.runtime.records import utcnow
 from bria_fleet.workers.training._outcomes import (
     StopReason,
     end_of_training,
@@ -43,34 +45,37 @@ TRAINING_KIND = "training"
 STOP_KIND = "training_stop"
 
 
-class _Memory:
-    """What this process learnt that neither the API nor the request says.
+def stop_fact(model_id: str) -> str:
+    """The name of the fact that a ``stop_training`` job asked to stop ``model_id``."""
+    return f"training-stop:{model_id}"
 
-    The model and last status of each job (for failure events of jobs whose request names
-    no model), and the models a ``stop_training`` job asked to stop (so that the train job's
-    ``training.stopped`` says ``requested``). Lost on restart, and not shared between
-    processes: failure events then say what the request says, and the reason is ``external``.
+
+async def stop_reason(facts: Facts, model: TailoredModel) -> StopReason:
+    """Why a stopped model stopped: ``requested`` if a stop job of ours asked, on any replica.
+
+    The fact is read only for a stopped model: reading it waits for the operations table.
+    """
+    if model.status is not ModelStatus.STOPPED:
+        return "external"
+    return "requested" if await facts.get(stop_fact(model.id)) is not None else "external"
+
+
+class _Memory:
+    """The model and last status of each job this process saw.
+
+    For failure events of jobs whose request names no model; lost on restart, when failure
+    events say what the request says.
     """
 
     def __init__(self, size: int = 10_000) -> None:
         self._size = size
         self._jobs: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
-        self._stops: OrderedDict[str, None] = OrderedDict()
 
     def note(self, job_id: str, model: TailoredModel) -> None:
         self._put(self._jobs, job_id, (model.id, reported(model)))
 
     def job(self, job_id: str) -> tuple[str | None, str | None]:
         return self._jobs.get(job_id, (None, None))
-
-    def stop_requested(self, model_id: str) -> None:
-        self._put(self._stops, model_id, None)
-
-    def stop_abandoned(self, model_id: str) -> None:
-        self._stops.pop(model_id, None)
-
-    def stop_reason(self, model_id: str) -> StopReason:
-        return "requested" if model_id in self._stops else "external"
 
     def _put(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
         table[key] = value
@@ -85,21 +90,22 @@ class _TrainingWatch:
     def __init__(self, memory: _Memory) -> None:
         self._memory = memory
 
-    async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
-        model_id = watch.target_id
-        model = await api.get_model(model_id)
-        self._memory.note(watch.job_id, model)
-        version = watch.request.get("model", {}).get("training_version")
+    async def poll(self, poll: PollInput[TrainingRequest]) -> Completed | StillRunning:
+        request = poll.request
+        model = await poll.api.get_model(poll.target_id)
+        self._memory.note(poll.job_id, model)
+        train = request if isinstance(request, TrainModelRequest) else None
+        version = train.model.training_version if train and train.model else None
         end = end_of_training(
             model,
-            dataset_id=watch.request.get("dataset_id") or model.dataset_id,
-            since=watch.started_at,
-            reason=self._memory.stop_reason(model_id),
+            dataset_id=(train.dataset_id if train else None) or model.dataset_id,
+            since=poll.started_at,
+            reason=await stop_reason(poll.facts, model),
             version=version,
         )
         if end is not None:
             return end
-        return StillRunning(reported(model) or watch.status, status_changed(model, watch.status))
+        return StillRunning(reported(model) or poll.status, status_changed(model, poll.status))
 
 
 class _StopWatch:
@@ -108,16 +114,16 @@ class _StopWatch:
     def __init__(self, memory: _Memory) -> None:
         self._memory = memory
 
-    async def poll(self, api: BriaApi, watch: WatchRecord) -> Completed | StillRunning:
-        model = await api.get_model(watch.target_id)
-        self._memory.note(watch.job_id, model)
+    async def poll(self, poll: PollInput[TrainingRequest]) -> Completed | StillRunning:
+        model = await poll.api.get_model(poll.target_id)
+        self._memory.note(poll.job_id, model)
         end = end_of_training(model, dataset_id=model.dataset_id, since=None, reason="requested")
         if end is not None:
             return end
-        return StillRunning(reported(model) or watch.status, status_changed(model, watch.status))
+        return StillRunning(reported(model) or poll.status, status_changed(model, poll.status))
 
 
-class TrainingLogic(LogicBase):
+class TrainingLogic(LogicBase[TrainingRequest]):
     """The training domain: start or stop a training, then watch the model until it ends."""
 
     domain = "training"
@@ -128,7 +134,11 @@ class TrainingLogic(LogicBase):
             {TRAINING_KIND: _TrainingWatch(self._memory), STOP_KIND: _StopWatch(self._memory)}
         )
 
-    def failure_data(self, request: TrainingRequest) -> Mapping[str, Any]:
+    def deadline_seconds(self, request: TrainingRequest) -> float | None:
+        """A train job's own deadline; a stop job's is the poll policy's."""
+        return request.deadline_seconds if isinstance(request, TrainModelRequest) else None
+
+    def failure_data(self, request: TrainingRequest) -> EventData:
         """The op, the model and dataset, and the model's last known status."""
         model_id, status = self._memory.job(request.job_id)
         data = TrainingFailedData(
@@ -162,7 +172,7 @@ class TrainingLogic(LogicBase):
             model,
             dataset_id=request.dataset_id,
             since=None,
-            reason=self._memory.stop_reason(model.id),
+            reason=await stop_reason(context.facts, model),
             version=version,
         )
         if end is not None:
@@ -187,7 +197,9 @@ class TrainingLogic(LogicBase):
         self, request: StopTrainingRequest, context: JobContext
     ) -> Completed | Watching:
         api, model_id = context.api, request.model_id
-        self._memory.stop_requested(model_id)
+        # Durable before the API is asked: the train job's watch, on whichever replica owns
+        # it, may see the model stopped right after.
+        await context.facts.put(stop_fact(model_id), {"job_id": context.job_id})
         try:
             model = await api.stop_training(model_id)
         except Conflict as conflict:
@@ -195,7 +207,7 @@ class TrainingLogic(LogicBase):
             model = await api.get_model(model_id)
             self._memory.note(context.job_id, model)
             if model.status in (*NOT_STARTED, ModelStatus.IN_PROGRESS):
-                self._memory.stop_abandoned(model_id)
+                await context.facts.delete(stop_fact(model_id))
                 if model.status is ModelStatus.CREATED:
                     raise JobError(
                         "not_in_training",
@@ -204,7 +216,7 @@ class TrainingLogic(LogicBase):
                     ) from conflict
                 raise
         except BriaApiError:
-            self._memory.stop_abandoned(model_id)
+            await context.facts.delete(stop_fact(model_id))
             raise
         if model.status not in (ModelStatus.STOPPING, ModelStatus.IN_PROGRESS):
             model = await api.get_model(model_id)

@@ -1,0 +1,120 @@
+"""The journal: every durable outcome write of a worker, in one place.
+
+The job runner and the watcher write what a job did through it (the finished record, events
+and follow-ups, watch records, facts, tombstones, retry and dead-letter copies); each write
+returns only once Kafka has acknowledged it.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import ParamSpec
+
+from aiokafka.errors import KafkaError
+from pydantic import JsonValue
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from bria_fleet.runtime.events import event_message
+from bria_fleet.runtime.outbox import Outbox
+from bria_fleet.runtime.outcomes import EventSpec
+from bria_fleet.runtime.records import (
+    FactRecord,
+    FinishedRecord,
+    OutboundMessage,
+    WatchRecord,
+    fact_key,
+    nudge_key,
+)
+from bria_fleet_contracts import Domain, topics_for
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+
+
+class Journal:
+    """Durable writes of one domain's outcomes to Kafka.
+
+    Ordering contract: each method returns only once its write is acknowledged, so writes
+    awaited one after the other land in that order; :meth:`finish` writes the finished
+    record before the messages, so a redelivery re-emits them instead of calling the API
+    again even if the process dies in between.
+    """
+
+    def __init__(self, domain: Domain, outbox: Outbox) -> None:
+        self._domain = domain
+        self._topics = topics_for(domain)
+        self._outbox = outbox
+
+    async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
+        """Record how ``job_id`` ended, then publish its messages."""
+        record = FinishedRecord(job_id=job_id, messages=list(messages))
+        await self._durably(self._outbox.put, self._topics.operations, record)
+        await self.publish(messages)
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Publish ``messages`` (events, follow-ups)."""
+        await self._durably(self._outbox.publish, messages)
+
+    async def publish_events(
+        self, job_id: str, metadata: Mapping[str, str], specs: Sequence[EventSpec]
+    ) -> None:
+        """Publish non-terminal events of ``job_id`` (progress, status changes)."""
+        await self.publish([event_message(self._domain, s, job_id, metadata) for s in specs])
+
+    async def put_watch(self, watch: WatchRecord) -> None:
+        """Write a watch's (new) state to the operations topic."""
+        await self._durably(self._outbox.put, self._topics.operations, watch)
+
+    async def put_fact(self, name: str, value: Mapping[str, JsonValue]) -> None:
+        """Write a fact to the operations topic."""
+        record = FactRecord(name=name, value=dict(value))
+        await self._durably(self._outbox.put, self._topics.operations, record)
+
+    async def delete_fact(self, name: str) -> None:
+        """Delete a fact from the operations topic."""
+        await self.tombstone(fact_key(name))
+
+    async def tombstone(self, key: str) -> None:
+        """Delete an operations record."""
+        await self._durably(self._outbox.tombstone, self._topics.operations, key)
+
+    async def nudge(self, watch_key: str, partition: int) -> None:
+        """Have the owner of ``partition`` poll ``watch_key`` now: a nudge record there.
+
+        Not retried: a nudge is a hint (polling finishes the watch anyway), and the webhook
+        that asked for it is delivered again when this fails.
+        """
+        await self._outbox.nudge(self._topics.operations, partition, nudge_key(watch_key))
+
+    async def delete_nudge(self, watch_key: str, partition: int) -> None:
+        """Delete the nudge of ``watch_key`` from the partition it was written to."""
+        await self._outbox.tombstone(self._topics.operations, nudge_key(watch_key), partition)
+
+    async def forward(
+        self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
+    ) -> None:
+        """Send a request on as it came, with ``headers`` (to the retry or dead-letter topic)."""
+        await self._durably(self._outbox.forward, topic, key, value, headers)
+
+    @staticmethod
+    async def _durably(
+        operation: Callable[P, Awaitable[None]], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
+        """Retry a Kafka write until it is acknowledged; only cancellation stops trying.
+
+        Returning before the write is durable would let the offset be committed past a
+        request whose outcome was lost. The first try runs bare: a retry loop costs more
+        CPU than the write, and most writes succeed at once.
+        """
+        try:
+            await operation(*args, **kwargs)
+            return
+        except KafkaError as error:
+            logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(KafkaError),
+            wait=wait_exponential_jitter(initial=0.2, max=5.0),
+            reraise=True,
+        ):
+            with attempt:
+                await operation(*args, **kwargs)

@@ -1,0 +1,81 @@
+"""The watcher in process: a fake table and journal, the simulator over ASGI, no broker."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any, cast
+
+from bria_fleet.runtime.jobs import JobRunner
+from bria_fleet.runtime.records import WatchRecord, utcnow
+from bria_fleet.runtime.settings import PollPolicy, WorkerSettings
+from bria_fleet.runtime.watcher import Watcher
+from bria_fleet.workers.generation import WATCH_KIND, GenerationLogic
+from bria_fleet_contracts import seed
+from tests.fakes import IdleMembership, MemoryJournal, MemoryWatchTable
+from tests.workers.logic_support import sim_api
+
+QUICK = PollPolicy(first_delay=0.02, growth=1.0, cap=0.02, jitter=0.0, deadline=30)
+
+
+def _watch(target_id: str, deadline_in: float = 30.0) -> WatchRecord:
+    return WatchRecord(
+        kind=WATCH_KIND,
+        target_id=target_id,
+        job_id="gen-1",
+        request={
+            "job_id": "gen-1",
+            "op": "fibo_generate_image",
+            "model_id": seed.FIBO_MODEL_ID,
+            "prompt": "a cat",
+        },
+        deadline_at=utcnow() + timedelta(seconds=deadline_in),
+    )
+
+
+async def _watch_until_finished(watch: WatchRecord) -> MemoryJournal:
+    settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    async with sim_api(generation_seconds=0.05) as api:
+        if watch.target_id == "start":
+            started = await api.generate_image_v2(_v2_request())
+            watch = watch.model_copy(update={"target_id": started.request_id})
+        table.watched[watch.job_id] = watch
+        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
+        watcher = Watcher(
+            logic,
+            runner,
+            api,
+            cast(Any, table),
+            cast(Any, journal),
+            cast(Any, IdleMembership()),
+            "bria.generation.operations",
+            settings,
+        )
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            async with asyncio.timeout(20):
+                await journal.tombstoned.wait()  # the watch's end: after its finished record
+            assert journal.tombstones == [watch.key]
+        finally:
+            await watcher.stop()
+    return journal
+
+
+def _v2_request() -> Any:
+    from bria_fleet import api
+
+    return api.V2ImageRequest(tailored_model_id=seed.FIBO_MODEL_ID, prompt="a cat")
+
+
+async def test_a_watched_generation_ends_in_its_completed_event_and_a_tombstone() -> None:
+    journal = await _watch_until_finished(_watch("start"))
+    (event,) = journal.finished["gen-1"]
+    assert event.value["type"] == "generation.completed"
+    assert event.value["data"]["assets"]
+
+
+async def test_a_watch_past_its_deadline_fails_the_job() -> None:
+    journal = await _watch_until_finished(_watch("no-such-request", deadline_in=-1))
+    (event,) = journal.finished["gen-1"]
+    assert event.value["type"] == "generation.failed"
+    assert event.value["error"]["code"] == "deadline_exceeded"
