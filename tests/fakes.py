@@ -39,6 +39,8 @@ class MemoryJournal:
         self.forwarded: list[tuple[str, bytes | None, bytes, dict[str, str]]] = []
         self.tombstones: list[str] = []
         self.tombstoned = asyncio.Event()
+        self.nudged: list[tuple[str, int]] = []
+        self.deleted_nudges: list[tuple[str, int]] = []
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
         self.finished[job_id] = list(messages)
@@ -58,6 +60,12 @@ class MemoryJournal:
     async def tombstone(self, key: str) -> None:
         self.tombstones.append(key)
         self.tombstoned.set()
+
+    async def nudge(self, watch_key: str, partition: int) -> None:
+        self.nudged.append((watch_key, partition))
+
+    async def delete_nudge(self, watch_key: str, partition: int) -> None:
+        self.deleted_nudges.append((watch_key, partition))
 
     async def forward(
         self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
@@ -91,9 +99,27 @@ class MemoryWatchTable(MemoryTable):
     def __init__(self) -> None:
         super().__init__()
         self.listeners: list[Callable[[str, int, WatchRecord | None], None]] = []
+        self.nudge_listeners: list[Callable[[str, int], None]] = []
+        self.nudges: dict[str, int] = {}
 
     def add_listener(self, listener: Callable[[str, int, WatchRecord | None], None]) -> None:
         self.listeners.append(listener)
+
+    def add_nudge_listener(self, listener: Callable[[str, int], None]) -> None:
+        self.nudge_listeners.append(listener)
+
+    def nudges_in(self, partitions: Iterable[int]) -> list[tuple[int, str]]:
+        wanted = set(partitions)
+        return [(p, key) for key, p in self.nudges.items() if p in wanted]
+
+    def watches_of_target(self, target_id: str) -> list[tuple[int, WatchRecord]]:
+        return [(0, w) for w in self.watched.values() if w.target_id == target_id]
+
+    def nudge(self, watch_key: str) -> None:
+        """A nudge record read from partition 0, as another replica would write it."""
+        self.nudges[watch_key] = 0
+        for listener in self.nudge_listeners:
+            listener(watch_key, 0)
 
     def watches_in(self, partitions: Iterable[int]) -> list[tuple[int, WatchRecord]]:
         return [(0, watch) for watch in self.watched.values()] if 0 in set(partitions) else []

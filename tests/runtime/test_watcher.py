@@ -79,3 +79,58 @@ async def test_a_watch_past_its_deadline_fails_the_job() -> None:
     (event,) = journal.finished["gen-1"]
     assert event.value["type"] == "generation.failed"
     assert event.value["error"]["code"] == "deadline_exceeded"
+
+
+async def test_a_nudge_read_from_the_table_makes_the_owner_poll_at_once() -> None:
+    # The first poll is a minute away; a nudge (a webhook received by another replica, say)
+    # must finish the watch well before that, and the nudge record is then deleted.
+    slow = PollPolicy(first_delay=60, growth=1.0, cap=60, jitter=0.0, deadline=600)
+    settings = WorkerSettings(poll_policies={WATCH_KIND: slow})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    async with sim_api(generation_seconds=0.0) as api:
+        started = await api.generate_image_v2(_v2_request())
+        watch = _watch(started.request_id)
+        table.watched[watch.job_id] = watch
+        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
+        watcher = Watcher(
+            logic,
+            runner,
+            api,
+            cast(Any, table),
+            cast(Any, journal),
+            cast(Any, IdleMembership()),
+            "bria.generation.operations",
+            settings,
+        )
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            await asyncio.sleep(0.2)
+            assert not journal.finished  # not polled yet: the policy waits a minute
+            table.nudge(watch.key)
+            async with asyncio.timeout(5):
+                await journal.tombstoned.wait()
+        finally:
+            await watcher.stop()
+    (event,) = journal.finished["gen-1"]
+    assert event.value["type"] == "generation.completed"
+    assert journal.deleted_nudges == [(watch.key, 0)]
+
+
+async def test_a_nudge_for_a_watch_owned_elsewhere_is_written_to_its_partition() -> None:
+    settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    async with sim_api() as api:
+        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
+        watcher = Watcher(
+            logic,
+            runner,
+            api,
+            cast(Any, table),
+            cast(Any, journal),
+            cast(Any, IdleMembership()),
+            "bria.generation.operations",
+            settings,
+        )
+        await watcher.nudge("generation:r1:gen-1", 2)  # partition 2 is not this process's
+    assert journal.nudged == [("generation:r1:gen-1", 2)]
