@@ -105,6 +105,8 @@ def test_generation_failure_ends_in_error(sim: SimServer) -> None:
 
 
 def test_finished_job_reports_its_completion_time(sim: SimServer) -> None:
+    with admin(sim) as control:  # not finished on its own before the test finishes it
+        control.put("/timing", json={"generation_seconds": 60})
     submitted = _post(sim, IMAGE, {"tailored_model_id": 302, "prompt": "x"}).json()
     with engine(sim) as client, admin(sim) as control:
         finished = control.post(f"/jobs/{submitted['request_id']}/finish").json()
