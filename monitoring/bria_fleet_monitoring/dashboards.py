@@ -304,10 +304,10 @@ API = DashboardSpec(
             ],
         ),
         RowSpec(
-            "Request budget",
+            "Request budget and back-off",
             [
                 PanelSpec(
-                    "Time calls wait for the request budget or a 429 back-off",
+                    "Time calls wait for the request budget or a back-off",
                     "s",
                     [
                         Query(
@@ -316,8 +316,39 @@ API = DashboardSpec(
                             "{{instance}}",
                         )
                     ],
-                    "Seconds of waiting per second, per process: 0 when the budget"
-                    " (BRIA_API_REQUESTS_PER_SECOND) is never the limit.",
+                    "Seconds of waiting per second, per process: 0 when neither the budget"
+                    " (BRIA_API_REQUESTS_PER_SECOND) nor a 429 or Retry-After holds calls.",
+                ),
+                PanelSpec(
+                    "Calls held back by the API's back-off per second",
+                    "reqps",
+                    [
+                        Query(
+                            "sum by (instance) (rate(bria_fleet_api_held_back_total"
+                            f"{{{WHERE}}}[{RATE}]))",
+                            "{{instance}}",
+                        )
+                    ],
+                    "Calls that waited because the API asked the process to back off (a 429"
+                    " or any Retry-After); they are released spread out afterwards.",
+                ),
+            ],
+        ),
+        RowSpec(
+            "Paid once",
+            [
+                PanelSpec(
+                    "Generations whose answer was lost (not repeated) per second",
+                    "reqps",
+                    [
+                        Query(
+                            "sum by (route) (rate(bria_fleet_api_outcome_unknown_total"
+                            f"{{{WHERE}}}[{RATE}]))",
+                            "{{route}}",
+                        )
+                    ],
+                    "Each ended its job in api_outcome_unknown instead of risking a second"
+                    " paid generation (README, Retries).",
                     width=24,
                 ),
             ],
@@ -376,6 +407,25 @@ OPERATIONS = DashboardSpec(
                             "{{kind}} {{outcome}}",
                         )
                     ],
+                    width=24,
+                ),
+            ],
+        ),
+        RowSpec(
+            "Webhooks",
+            [
+                PanelSpec(
+                    "Webhook deliveries per second by outcome",
+                    "reqps",
+                    [
+                        Query(
+                            "sum by (outcome) (rate(bria_fleet_webhooks_total"
+                            f"{{{WHERE}}}[{RATE}]))",
+                            "{{outcome}}",
+                        )
+                    ],
+                    "nudged: a watch is polled now; unknown: no watch follows that request;"
+                    " rejected: a bad signature. Empty while WORKER_WEBHOOK_PUBLIC_URL is unset.",
                     width=24,
                 ),
             ],

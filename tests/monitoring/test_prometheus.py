@@ -45,6 +45,16 @@ NO_DATA_IN_THIS_TEST = {
         "Processing exceptions per second",
     ): "the handler never raises: every error becomes an outcome (retry, failure event, dead"
     " letter), so faststream counts no exception",
+    (
+        "bria-fleet-api",
+        "Generations whose answer was lost (not repeated) per second",
+    ): "the fault window answers 429 and 503 before the API acts; a lost answer after the"
+    " effect is tests/workers/test_paid_once.py's scenario",
+    (
+        "bria-fleet-operations",
+        "Webhook deliveries per second by outcome",
+    ): "the fleet here runs without WORKER_WEBHOOK_PUBLIC_URL; tests/workers/test_webhooks.py"
+    " covers webhooks",
 }
 
 
