@@ -44,7 +44,7 @@ from generation_throughput import (
 )
 
 from bria_fleet.localkafka import LocalKafka
-from bria_fleet.runtime.settings import PollPolicy
+from bria_fleet.runtime.worker_settings import PollPolicy
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream
 from bria_fleet.topics_admin import create_fleet_topics

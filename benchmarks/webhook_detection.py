@@ -25,7 +25,7 @@ import httpx
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.stack import Stack, StackOptions
 from bria_fleet.submitting import EventStream, publish
-from bria_fleet.workers.registry import available_domains
+from bria_fleet.workers.domains import available_domains
 from bria_fleet_contracts import is_terminal
 
 EXAMPLE = (

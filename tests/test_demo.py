@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bria_fleet.demo import PipelineRun, pipeline_request, sample_images
+from bria_fleet.demo_pipeline import PipelineRun, pipeline_request, sample_images
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.sim.images import inspect_image
 from bria_fleet_contracts import parse_request

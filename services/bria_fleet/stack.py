@@ -20,7 +20,7 @@ from bria_fleet.errors import BriaFleetError
 from bria_fleet.localkafka import LocalKafka
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.topics_admin import create_fleet_topics
-from bria_fleet.workers.registry import available_domains
+from bria_fleet.workers.domains import available_domains
 
 READY_SECONDS = 90.0
 

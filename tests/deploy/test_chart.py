@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet.settings import ApiSettings, KafkaSettings
 from tests.deploy.tooling import (
     CHART,

@@ -8,7 +8,7 @@ import typer
 import yaml
 
 from bria_fleet.cli import app
-from bria_fleet.cli.app import _register_commands
+from bria_fleet.cli.root import _register_commands
 from tests.deploy.compose import compose_config, fleet_services, worker_services
 from tests.deploy.test_chart import documented_settings
 from tests.deploy.tooling import CHART, COMPOSE_FILE, REPO, run, tool

@@ -4,11 +4,11 @@ import json
 from typing import Any, cast
 
 from bria_fleet.api import ServerError
-from bria_fleet.runtime.jobs import Delivery, JobRunner
+from bria_fleet.runtime.job_runner import Delivery, JobRunner
 from bria_fleet.runtime.keyed_order import KeyedSerializer
 from bria_fleet.runtime.outcomes import Completed, EventSpec, JobContext, LogicBase, Watching
 from bria_fleet.runtime.records import FinishedRecord, OutboundMessage
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet_contracts import GenerationRequest, headers
 from tests.fakes import MemoryJournal, MemoryTable
 

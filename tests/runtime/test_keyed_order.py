@@ -100,9 +100,9 @@ def test_turns_are_reserved_outside_the_concurrency_middleware() -> None:
 
     from faststream_concurrent_aiokafka import KafkaConcurrentProcessingMiddleware
 
-    from bria_fleet.runtime.app import Worker
+    from bria_fleet.runtime.domain_worker import Worker
     from bria_fleet.runtime.keyed_order import _ReserveTurns
-    from bria_fleet.workers.registry import logic_for
+    from bria_fleet.workers.domains import logic_for
 
     worker = Worker("generation", logic_for("generation"))
     middlewares = list(worker.broker.middlewares)

@@ -1,6 +1,6 @@
 import pytest
 
-from bria_fleet.runtime.settings import PollPolicy, WorkerSettings
+from bria_fleet.runtime.worker_settings import PollPolicy, WorkerSettings
 
 
 def test_delay_grows_from_the_first_delay_to_the_cap() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from bria_fleet.runtime.app import Worker
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.domain_worker import Worker
+from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet.settings import ApiSettings, KafkaSettings
-from bria_fleet.workers.registry import logic_for
+from bria_fleet.workers.domains import logic_for
 
 
 @pytest.mark.integration

@@ -4,10 +4,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any, cast
 
-from bria_fleet.runtime.jobs import JobRunner
+from bria_fleet.runtime.job_runner import JobRunner
 from bria_fleet.runtime.records import WatchRecord, utcnow
-from bria_fleet.runtime.settings import PollPolicy, WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
+from bria_fleet.runtime.worker_settings import PollPolicy, WorkerSettings
 from bria_fleet.workers.generation import WATCH_KIND, GenerationLogic
 from bria_fleet_contracts import seed
 from tests.fakes import IdleMembership, MemoryJournal, MemoryWatchTable

@@ -27,7 +27,7 @@ from bria_fleet.runtime.outcomes import (
 )
 from bria_fleet.runtime.records import utcnow
 from bria_fleet.settings import ApiSettings
-from bria_fleet.sim.app import create_app
+from bria_fleet.sim.asgi_app import create_app
 from bria_fleet.sim.config import SimConfig, TimingConfig
 from tests.fakes import MemoryFacts
 

@@ -4,7 +4,7 @@ import pytest
 
 from bria_fleet.api import UnsupportedOperation
 from bria_fleet.runtime.outcomes import Completed, Watching
-from bria_fleet.workers.registry import logic_for
+from bria_fleet.workers.domains import logic_for
 from bria_fleet_contracts import OPS_BY_DOMAIN, Domain
 from bria_fleet_contracts.events import EVENT_TYPES
 from bria_fleet_contracts.examples import example_requests

@@ -1,5 +1,5 @@
 """The ``bria-fleet`` command line."""
 
-from bria_fleet.cli.app import app, main
+from bria_fleet.cli.root import app, main
 
 __all__ = ["app", "main"]

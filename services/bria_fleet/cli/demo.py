@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bria_fleet.cli.app import app
-from bria_fleet.demo import PipelineRun, folder_images, pipeline_request, sample_images
+from bria_fleet.cli.root import app
+from bria_fleet.demo_pipeline import PipelineRun, folder_images, pipeline_request, sample_images
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.stack import Stack, StackOptions
 from bria_fleet.submitting import EventStream, publish

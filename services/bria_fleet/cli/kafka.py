@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.localkafka import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT,

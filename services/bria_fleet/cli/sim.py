@@ -8,7 +8,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.sim import FaultConfig, SimConfig, TimingConfig, create_app
 from bria_fleet.sim.config import default_token

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.errors import BriaFleetError
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream, publish, validated

@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream
 from bria_fleet_contracts import DOMAINS, Domain

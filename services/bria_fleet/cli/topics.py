@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.topics_admin import create_fleet_topics, fleet_topics
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.stack import Stack, StackOptions
 
 

@@ -12,14 +12,14 @@ import typer
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
-from bria_fleet.cli.app import app
+from bria_fleet.cli.root import app
 from bria_fleet.errors import BriaFleetError
-from bria_fleet.runtime.app import Worker
+from bria_fleet.runtime.domain_worker import Worker
 from bria_fleet.runtime.serve import serve
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet.settings import ApiSettings, KafkaSettings
 from bria_fleet.topics_admin import require_topics
-from bria_fleet.workers.registry import available_domains, logic_for
+from bria_fleet.workers.domains import available_domains, logic_for
 from bria_fleet_contracts import Domain, topics_for
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -24,7 +24,7 @@ from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, BriaApiError
 from bria_fleet.errors import FailureError
 from bria_fleet.runtime.facts import TableFacts
-from bria_fleet.runtime.jobs import JobRunner
+from bria_fleet.runtime.job_runner import JobRunner
 from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outcomes import (
@@ -36,7 +36,7 @@ from bria_fleet.runtime.outcomes import (
     StillRunning,
 )
 from bria_fleet.runtime.records import WatchRecord, fact_key, finished_key, utcnow
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.worker_settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
 

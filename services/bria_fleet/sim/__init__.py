@@ -1,6 +1,6 @@
 """An in-memory simulator of the Bria engine (v1, v2) and Vision Studio APIs."""
 
-from bria_fleet.sim.app import create_app
+from bria_fleet.sim.asgi_app import create_app
 from bria_fleet.sim.config import (
     ErrorFault,
     FaultConfig,

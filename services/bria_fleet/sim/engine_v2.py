@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bria_fleet.sim import captions
+from bria_fleet.sim.async_jobs import Job
 from bria_fleet.sim.bodies import body_as, path_id
 from bria_fleet.sim.engine_requests import FiboGenerate, RefineRequest, SampleImages
 from bria_fleet.sim.engine_v1 import check_samples
@@ -20,7 +21,6 @@ from bria_fleet.sim.generation import (
     seeds,
     trained_model,
 )
-from bria_fleet.sim.jobs import Job
 from bria_fleet.sim.simulator import Simulator
 from bria_fleet.sim.uploads import read_bulk
 from bria_fleet.sim.views import image_view

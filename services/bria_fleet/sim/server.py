@@ -9,7 +9,7 @@ import httpx
 import uvicorn
 
 from bria_fleet.errors import BriaFleetError
-from bria_fleet.sim.app import create_app
+from bria_fleet.sim.asgi_app import create_app
 from bria_fleet.sim.config import SimConfig
 from bria_fleet.sim.simulator import Simulator
 

@@ -6,11 +6,11 @@ import random
 from fastapi import Request
 
 from bria_fleet.sim.assets import AssetStore
+from bria_fleet.sim.async_jobs import JobStore
 from bria_fleet.sim.clock import Clock
 from bria_fleet.sim.config import FaultConfig, SimConfig, TimingConfig
 from bria_fleet.sim.counters import EffectCounters
 from bria_fleet.sim.faults import FaultEngine
-from bria_fleet.sim.jobs import JobStore
 from bria_fleet.sim.recorder import Recorder
 from bria_fleet.sim.seed import seed_state
 from bria_fleet.sim.state import FIRST_NEW_ID, Knobs, State

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from bria_fleet.sim import captions
+from bria_fleet.sim.async_jobs import Job
 from bria_fleet.sim.engine_v2 import new_request_id
 from bria_fleet.sim.entities import Model
 from bria_fleet.sim.errors import (
@@ -26,7 +27,6 @@ from bria_fleet.sim.generation import (
     seeds,
     trained_model,
 )
-from bria_fleet.sim.jobs import Job
 from bria_fleet.sim.simulator import Simulator
 from bria_fleet.sim.vision_studio import envelope
 from bria_fleet.sim.vs_requests import (

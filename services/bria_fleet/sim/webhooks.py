@@ -28,9 +28,9 @@ from typing import Any
 
 import httpx
 
+from bria_fleet.sim.async_jobs import Job
 from bria_fleet.sim.clock import Clock
 from bria_fleet.sim.config import WebhookFault
-from bria_fleet.sim.jobs import Job
 
 SIGNING_SALT = b"bria-webhook-signing-v1"
 TICK_SECONDS = 0.02

@@ -31,16 +31,16 @@ from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.backlog import Backlog
 from bria_fleet.runtime.http import http_routes
-from bria_fleet.runtime.jobs import Delivery, JobRunner
+from bria_fleet.runtime.job_runner import Delivery, JobRunner
 from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import RecordTurns
 from bria_fleet.runtime.lag import LagSampler
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import AnyLogic
-from bria_fleet.runtime.settings import WEBHOOK_PATH, WorkerSettings
 from bria_fleet.runtime.watcher import Watcher
 from bria_fleet.runtime.webhooks import WebhookReceiver
+from bria_fleet.runtime.worker_settings import WEBHOOK_PATH, WorkerSettings
 from bria_fleet.settings import ApiSettings, KafkaSettings
 from bria_fleet.topics_admin import require_topics
 from bria_fleet_contracts import Domain, consumer_group, topics_for

@@ -36,7 +36,7 @@ from bria_fleet.runtime.outcomes import (
 )
 from bria_fleet.runtime.records import OutboundMessage, WatchRecord, utcnow
 from bria_fleet.runtime.retry_policy import GiveUp, RetryPolicy, dead_letter_headers
-from bria_fleet.runtime.settings import WorkerSettings
+from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet_contracts import (
     Domain,
     FollowUpError,
