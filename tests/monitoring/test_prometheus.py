@@ -61,7 +61,7 @@ NO_DATA_IN_THIS_TEST = {
 class Prometheus:
     """The Debian package's server binary on a free port, scraping the given targets."""
 
-    def __init__(self, workdir: Path, targets: list[str]) -> None:
+    def __init__(self, workdir: Path, targets: list[str], simulator: str) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.fail("prometheus is missing: run `make monitoring-tools`")
@@ -71,7 +71,12 @@ class Prometheus:
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(RULES_PATH)],
             "scrape_configs": [
-                {"job_name": "bria-fleet", "static_configs": [{"targets": targets}]}
+                {"job_name": "bria-fleet", "static_configs": [{"targets": targets}]},
+                {
+                    "job_name": "bria-sim",
+                    "metrics_path": "/_sim/metrics",
+                    "static_configs": [{"targets": [simulator]}],
+                },
             ],
         }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -135,7 +140,11 @@ async def fleet_and_prometheus(
         )
         for domain in DOMAINS
     ]
-    prometheus = Prometheus(tmp_path, [f"127.0.0.1:{worker.http_port}" for worker in workers])
+    prometheus = Prometheus(
+        tmp_path,
+        [f"127.0.0.1:{worker.http_port}" for worker in workers],
+        sim.base_url.removeprefix("http://"),
+    )
     try:
         for worker in workers:
             await worker.wait_ready()
@@ -181,7 +190,10 @@ async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fa
     await asyncio.sleep(4)  # a few more scrapes after the last job
 
     targets = await prometheus.get("/api/v1/targets")
-    assert [target["health"] for target in targets["activeTargets"]] == ["up"] * 4, targets
+    # The four workers and the simulator. (The local broker exposes no Prometheus endpoint.)
+    assert [target["health"] for target in targets["activeTargets"]] == ["up"] * 5, targets
+    (served,) = await prometheus.query('sum(bria_sim_requests_total{job="bria-sim"})')
+    assert float(served["value"][1]) > 0, served
 
     empty = []
     proved = []

@@ -110,3 +110,16 @@ def test_ids_are_never_handed_out_twice_even_across_a_reset(sim: SimServer) -> N
     httpx.post(f"{sim.base_url}/_sim/reset").raise_for_status()
 
     assert create_project() != before
+
+
+def test_metrics_count_the_calls_answered_by_route_and_status(sim: SimServer) -> None:
+    with engine(sim) as client, admin(sim) as control:
+        client.get(f"{V1}/projects")
+        client.get(f"{V1}/projects/999999")
+        text = control.get("/metrics").text
+    assert (
+        'bria_sim_requests_total{method="GET",route="/v1/tailored-gen/projects",status="200"} 1.0'
+        in text
+    )
+    assert 'route="/v1/tailored-gen/projects/{project_id}",status="404"} 1.0' in text
+    assert "bria_sim_webhooks_pending 0.0" in text

@@ -9,6 +9,7 @@ from bria_fleet.sim.bodies import path_id
 from bria_fleet.sim.clock import iso
 from bria_fleet.sim.config import FaultConfig, TimingConfig
 from bria_fleet.sim.errors import BadRequestError, ConflictError, NotFoundError
+from bria_fleet.sim.metrics import exposition, metrics_registry
 from bria_fleet.sim.simulator import Simulator
 from bria_fleet.sim.views import model_view
 
@@ -55,6 +56,11 @@ class FinishJob(BaseModel):
 def build_router(sim: Simulator) -> APIRouter:
     """The admin routes, bound to ``sim`` (no token needed)."""
     router = APIRouter(prefix="/_sim")
+    registry = metrics_registry(sim)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(exposition(registry), media_type="text/plain; version=0.0.4")
 
     @router.get("/health")
     async def health() -> dict[str, Any]:
