@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -61,7 +62,9 @@ NO_DATA_IN_THIS_TEST = {
 class Prometheus:
     """The Debian package's server binary on a free port, scraping the given targets."""
 
-    def __init__(self, workdir: Path, targets: list[str], simulator: str) -> None:
+    def __init__(
+        self, workdir: Path, targets: list[str], simulator: str, broker: str | None
+    ) -> None:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.fail("prometheus is missing: run `make monitoring-tools`")
@@ -77,6 +80,18 @@ class Prometheus:
                     "metrics_path": "/_sim/metrics",
                     "static_configs": [{"targets": [simulator]}],
                 },
+                *(
+                    [
+                        {
+                            "job_name": "kafka",
+                            # ~10,000 series from the JMX exporter: every second is too often.
+                            "scrape_interval": "5s",
+                            "static_configs": [{"targets": [broker]}],
+                        }
+                    ]
+                    if broker
+                    else []
+                ),
             ],
         }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -126,7 +141,7 @@ class Prometheus:
 
 @pytest.fixture
 async def fleet_and_prometheus(
-    sim: SimServer, start_worker: StartWorker, tmp_path: Path
+    sim: SimServer, start_worker: StartWorker, tmp_path: Path, broker_metrics_url: str | None
 ) -> AsyncIterator[tuple[Prometheus, list[str]]]:
     workers = [
         start_worker(
@@ -144,6 +159,7 @@ async def fleet_and_prometheus(
         tmp_path,
         [f"127.0.0.1:{worker.http_port}" for worker in workers],
         sim.base_url.removeprefix("http://"),
+        None if broker_metrics_url is None else urlsplit(broker_metrics_url).netloc,
     )
     try:
         for worker in workers:
@@ -159,6 +175,7 @@ async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fa
     fleet_and_prometheus: tuple[Prometheus, list[str]],
     submit: Submit,
     fleet_events: FleetEventsFor,
+    broker_metrics_url: str | None,
 ) -> None:
     prometheus, worker_urls = fleet_and_prometheus
     events = {domain: await fleet_events(domain) for domain in DOMAINS}
@@ -190,8 +207,12 @@ async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fa
     await asyncio.sleep(4)  # a few more scrapes after the last job
 
     targets = await prometheus.get("/api/v1/targets")
-    # The four workers and the simulator. (The local broker exposes no Prometheus endpoint.)
-    assert [target["health"] for target in targets["activeTargets"]] == ["up"] * 5, targets
+    # The four workers, the simulator and (when it is the local one) the broker.
+    expected = 5 if broker_metrics_url is None else 6
+    assert [target["health"] for target in targets["activeTargets"]] == ["up"] * expected, targets
+    if broker_metrics_url is not None:
+        (series,) = await prometheus.query('count({job="kafka"})')
+        assert float(series["value"][1]) > 100, series
     (served,) = await prometheus.query('sum(bria_sim_requests_total{job="bria-sim"})')
     assert float(served["value"][1]) > 0, served
 

@@ -14,6 +14,7 @@ from bria_fleet.localkafka import (
     LocalKafka,
     fetch_jars,
     jars_present,
+    metrics_agent_jar,
 )
 
 kafka_app = typer.Typer(
@@ -40,10 +41,12 @@ def _say(message: str) -> None:
 
 @kafka_app.command()
 def fetch() -> None:
-    """Fetch the broker's jars from Maven Central into the cache (once; needs Maven)."""
+    """Fetch the broker's jars (and its metrics agent) from Maven Central into the cache
+    (once; needs Maven)."""
     if not jars_present():
         _say(f"Fetching the Kafka {KAFKA_VERSION} jars with Maven...")
     _say(f"Kafka {KAFKA_VERSION} jars: {fetch_jars()}")
+    _say(f"JMX exporter agent (broker metrics): {metrics_agent_jar()}")
 
 
 @kafka_app.command()

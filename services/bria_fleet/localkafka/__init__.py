@@ -13,6 +13,7 @@ from bria_fleet.localkafka._jars import (
     fetch_jars,
     jar_dir,
     jars_present,
+    metrics_agent_jar,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "fetch_jars",
     "jar_dir",
     "jars_present",
+    "metrics_agent_jar",
 ]

@@ -52,18 +52,27 @@ class LocalKafka:
         version: str = _jars.KAFKA_VERSION,
         heap: str = "512m",
         detach: bool = True,
+        metrics_port: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port
         self.version = version
         self.heap = heap
         self.detach = detach
+        self.metrics_port = metrics_port
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         """The bootstrap address of the requested port, ``127.0.0.1:<port>``."""
         return f"{_config.HOST}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where the broker serves Prometheus metrics (JMX exporter), if it was asked to."""
+        if self.metrics_port is None:
+            return None
+        return f"http://{_config.HOST}:{self.metrics_port}/metrics"
 
     @property
     def log_file(self) -> Path:
@@ -157,6 +166,7 @@ class LocalKafka:
             "-XX:MaxGCPauseMillis=20",
             "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
+            *self._metrics_agent_options(),
             *jvm_options,
             _MAIN_CLASS,
             str(self.config_file),
@@ -186,6 +196,15 @@ class LocalKafka:
         log4j.write_text(_config.log4j2_properties())
         self.log_file.write_bytes(b"")
         return [f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{jars}/*"]
+
+    def _metrics_agent_options(self) -> list[str]:
+        """The JMX exporter as a Java agent serving every MBean, when metrics are asked for."""
+        if self.metrics_port is None:
+            return []
+        config = self.data_dir / "jmx-exporter.yaml"
+        config.write_text('rules:\n  - pattern: ".*"\n')
+        agent = _jars.metrics_agent_jar()
+        return [f"-javaagent:{agent}={_config.HOST}:{self.metrics_port}:{config}"]
 
     def _abandon(self, process: subprocess.Popen[bytes], timeout: float) -> NoReturn:
         """Give up on a broker that did not come up: end it and say why."""

@@ -12,6 +12,9 @@ from bria_fleet.errors import BriaFleetError
 KAFKA_VERSION = "4.3.1"
 """The Apache Kafka release the local broker runs (``org.apache.kafka:kafka_2.13``)."""
 
+METRICS_AGENT = "io.prometheus.jmx:jmx_prometheus_javaagent:1.0.1"
+"""The Prometheus JMX exporter, run as a Java agent when the broker should serve metrics."""
+
 CACHE_DIR_ENV = "BRIA_FLEET_CACHE_DIR"
 _COMPLETE_MARKER = ".complete"
 _MAVEN_TIMEOUT_SECONDS = 900
@@ -58,6 +61,44 @@ def fetch_jars(version: str = KAFKA_VERSION, root: Path | None = None) -> Path:
         except OSError:
             if not jars_present(version, root):
                 raise
+    return target
+
+
+def metrics_agent_jar(root: Path | None = None) -> Path:
+    """The JMX exporter agent's jar in the cache, fetched with Maven on first use."""
+    _, artifact, version = METRICS_AGENT.split(":")
+    target = (root or cache_root()) / "kafka-agents" / f"{artifact}-{version}.jar"
+    if target.is_file():
+        return target
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BriaFleetError("Maven (mvn) is not on the PATH; it fetches the JMX exporter agent.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".agent-", dir=target.parent) as work:
+        command = [
+            mvn,
+            "-B",
+            "-q",
+            "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+            f"-Dartifact={METRICS_AGENT}",
+            f"-DoutputDirectory={work}",
+        ]
+        result = subprocess.run(
+            command,
+            cwd=work,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=_MAVEN_TIMEOUT_SECONDS,
+            check=False,
+        )
+        fetched = Path(work) / target.name
+        if result.returncode != 0 or not fetched.is_file():
+            raise BriaFleetError(
+                f"Maven could not fetch {METRICS_AGENT} ({_first_error(result.stdout)});"
+                " check access to Maven Central and retry."
+            )
+        fetched.replace(target)
     return target
 
 
