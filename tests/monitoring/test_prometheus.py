@@ -84,8 +84,9 @@ class Prometheus:
                     [
                         {
                             "job_name": "kafka",
-                            # ~10,000 series from the JMX exporter: every second is too often.
+                            # A JMX collection takes longer than the workers' scrapes.
                             "scrape_interval": "5s",
+                            "scrape_timeout": "4s",
                             "static_configs": [{"targets": [broker]}],
                         }
                     ]
@@ -211,8 +212,10 @@ async def test_every_panel_and_recording_rule_has_data_after_a_pipeline_and_a_fa
     expected = 5 if broker_metrics_url is None else 6
     assert [target["health"] for target in targets["activeTargets"]] == ["up"] * expected, targets
     if broker_metrics_url is not None:
-        (series,) = await prometheus.query('count({job="kafka"})')
-        assert float(series["value"][1]) > 100, series
+        (messages_in,) = await prometheus.query(
+            'kafka_server_BrokerTopicMetrics_Count{job="kafka", name="MessagesInPerSec"}'
+        )
+        assert float(messages_in["value"][1]) > 0, messages_in
     (served,) = await prometheus.query('sum(bria_sim_requests_total{job="bria-sim"})')
     assert float(served["value"][1]) > 0, served
 

@@ -202,7 +202,7 @@ class LocalKafka:
         if self.metrics_port is None:
             return []
         config = self.data_dir / "jmx-exporter.yaml"
-        config.write_text('rules:\n  - pattern: ".*"\n')
+        config.write_text(_config.jmx_exporter_yaml())
         agent = _jars.metrics_agent_jar()
         return [f"-javaagent:{agent}={_config.HOST}:{self.metrics_port}:{config}"]
 

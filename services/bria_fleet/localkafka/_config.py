@@ -84,3 +84,24 @@ def _escape(value: str) -> str:
 def _java_unicode_escape(char: str) -> str:
     utf16 = char.encode("utf-16-be")
     return "".join(f"\\u{utf16[i]:02x}{utf16[i + 1]:02x}" for i in range(0, len(utf16), 2))
+
+
+_JMX_OBJECT_NAMES = (
+    # Broker-wide rates and states only: the per-topic and per-partition MBeans grow with
+    # every topic and make a scrape slow.
+    "kafka.server:type=BrokerTopicMetrics,name=*",
+    "kafka.server:type=ReplicaManager,name=*",
+    "kafka.server:type=KafkaRequestHandlerPool,name=*",
+    "kafka.network:type=RequestChannel,name=*",
+    "kafka.network:type=SocketServer,name=*",
+    "kafka.controller:type=KafkaController,name=*",
+    "java.lang:type=Memory",
+    "java.lang:type=Threading",
+    "java.lang:type=GarbageCollector,name=*",
+)
+
+
+def jmx_exporter_yaml() -> str:
+    """The JMX exporter's configuration: the broker-wide MBeans, every attribute of them."""
+    names = "".join(f'  - "{name}"\n' for name in _JMX_OBJECT_NAMES)
+    return f'includeObjectNames:\n{names}rules:\n  - pattern: ".*"\n'
