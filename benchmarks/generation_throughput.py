@@ -18,6 +18,7 @@ its own worker, to warm up the broker. Usage:
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -326,18 +328,12 @@ async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, wor
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--jobs", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds, for phase 1")
-    parser.add_argument("--fast-jobs", type=int, default=3000, help="jobs at zero latency")
-    parser.add_argument("--warmup-jobs", type=int, default=2000, help="untimed jobs first")
-    args = parser.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="bria-bench-"))
+@contextlib.contextmanager
+def broker_and_simulator(work: Path, *, local: bool = False) -> Iterator[tuple[str, str]]:
+    """A Kafka broker (``KAFKA_BOOTSTRAP_SERVERS`` if set and not ``local``, else one of its
+    own in ``work``) and a simulator process; yields their addresses, stops what it started."""
     broker = None
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    bootstrap = None if local else os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
         broker = LocalKafka(work / "kafka", port=free_port(), detach=False)
         broker.start(timeout=120)
@@ -353,12 +349,26 @@ def main() -> None:
     try:
         wait_for_simulator(sim_url)
         print(f"broker {bootstrap}, simulator {sim_url}, logs in {work}")
-        asyncio.run(run_phases(args, bootstrap, sim_url, work))
+        yield bootstrap, sim_url
     finally:
         sim.terminate()
         sim.wait(30)
         if broker is not None:
             broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds, for phase 1")
+    parser.add_argument("--fast-jobs", type=int, default=3000, help="jobs at zero latency")
+    parser.add_argument("--warmup-jobs", type=int, default=2000, help="untimed jobs first")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bria-bench-"))
+    with broker_and_simulator(work) as (bootstrap, sim_url):
+        asyncio.run(run_phases(args, bootstrap, sim_url, work))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,8 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -34,19 +32,16 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
-    SIM_TOKEN,
     TOPICS,
-    free_port,
+    broker_and_simulator,
     publish,
     request,
     set_latency,
     start_worker,
     wait_for_events,
-    wait_for_simulator,
     wait_until_consuming,
 )
 
-from bria_fleet.localkafka import LocalKafka
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.topics_admin import create_fleet_topics, require_topics
 
@@ -237,31 +232,10 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-replicas-"))
-    broker = None
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not bootstrap:
-        broker = LocalKafka(work / "kafka", port=free_port(), detach=False)
-        broker.start(timeout=120)
-        bootstrap = broker.bootstrap
-    sim_port = free_port()
-    sim_command = ["sim", "--port", str(sim_port), "--token", SIM_TOKEN, "--quiet"]
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "bria_fleet", *sim_command],
-        stdout=(work / "sim.log").open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    sim_url = f"http://127.0.0.1:{sim_port}"
-    try:
-        wait_for_simulator(sim_url)
-        print(f"broker {bootstrap}, simulator {sim_url}, logs in {work}")
+    with broker_and_simulator(work) as (bootstrap, sim_url):
         outcome = asyncio.run(run(args, bootstrap, sim_url, work))
-        RESULT.parent.mkdir(parents=True, exist_ok=True)
-        RESULT.write_text(json.dumps(outcome, indent=2))
-    finally:
-        sim.terminate()
-        sim.wait(30)
-        if broker is not None:
-            broker.stop()
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(outcome, indent=2))
 
 
 if __name__ == "__main__":

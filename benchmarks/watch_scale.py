@@ -36,14 +36,13 @@ from aiokafka import AIOKafkaProducer
 from generation_throughput import (
     SIM_TOKEN,
     TOPICS,
+    broker_and_simulator,
     cpu_seconds,
     free_port,
     peak_rss_mib,
-    wait_for_simulator,
     wait_until_consuming,
 )
 
-from bria_fleet.localkafka import LocalKafka
 from bria_fleet.runtime.worker_settings import PollPolicy
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream
@@ -263,26 +262,10 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-watch-"))
-    broker = LocalKafka(work / "kafka", port=free_port(), detach=False)
-    broker.start(timeout=120)
-    sim_port = free_port()
-    sim_command = ["sim", "--port", str(sim_port), "--token", SIM_TOKEN, "--quiet"]
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "bria_fleet", *sim_command],
-        stdout=(work / "sim.log").open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    sim_url = f"http://127.0.0.1:{sim_port}"
-    try:
-        wait_for_simulator(sim_url)
-        print(f"broker {broker.bootstrap}, simulator {sim_url}, logs in {work}")
-        outcome = asyncio.run(run(args, broker.bootstrap, sim_url, work))
-        RESULT.parent.mkdir(parents=True, exist_ok=True)
-        RESULT.write_text(json.dumps(outcome, indent=2))
-    finally:
-        sim.terminate()
-        sim.wait(30)
-        broker.stop()
+    with broker_and_simulator(work, local=True) as (bootstrap, sim_url):
+        outcome = asyncio.run(run(args, bootstrap, sim_url, work))
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(outcome, indent=2))
 
 
 if __name__ == "__main__":

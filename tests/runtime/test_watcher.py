@@ -31,6 +31,27 @@ def _watch(target_id: str, deadline_in: float = 30.0) -> WatchRecord:
     )
 
 
+def _watcher(
+    logic: GenerationLogic,
+    api: Any,
+    table: MemoryWatchTable,
+    journal: MemoryJournal,
+    settings: WorkerSettings,
+) -> Watcher[Any]:
+    """A watcher over the fake table and journal that owns whatever it is told to adopt."""
+    runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
+    return Watcher(
+        logic,
+        runner,
+        api,
+        cast(Any, table),
+        cast(Any, journal),
+        cast(Any, IdleMembership()),
+        "bria.generation.operations",
+        settings,
+    )
+
+
 async def _watch_until_finished(watch: WatchRecord) -> MemoryJournal:
     settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
     table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
@@ -39,17 +60,7 @@ async def _watch_until_finished(watch: WatchRecord) -> MemoryJournal:
             started = await api.generate_image_v2(_v2_request())
             watch = watch.model_copy(update={"target_id": started.request_id})
         table.watched[watch.job_id] = watch
-        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
-        watcher = Watcher(
-            logic,
-            runner,
-            api,
-            cast(Any, table),
-            cast(Any, journal),
-            cast(Any, IdleMembership()),
-            "bria.generation.operations",
-            settings,
-        )
+        watcher = _watcher(logic, api, table, journal, settings)
         await watcher.start()
         try:
             await watcher.adopt({0})
@@ -91,17 +102,7 @@ async def test_a_nudge_read_from_the_table_makes_the_owner_poll_at_once() -> Non
         started = await api.generate_image_v2(_v2_request())
         watch = _watch(started.request_id)
         table.watched[watch.job_id] = watch
-        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
-        watcher = Watcher(
-            logic,
-            runner,
-            api,
-            cast(Any, table),
-            cast(Any, journal),
-            cast(Any, IdleMembership()),
-            "bria.generation.operations",
-            settings,
-        )
+        watcher = _watcher(logic, api, table, journal, settings)
         await watcher.start()
         try:
             await watcher.adopt({0})
@@ -121,16 +122,6 @@ async def test_a_nudge_for_a_watch_owned_elsewhere_is_written_to_its_partition()
     settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
     table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
     async with sim_api() as api:
-        runner = JobRunner("generation", logic, api, cast(Any, table), cast(Any, journal), settings)
-        watcher = Watcher(
-            logic,
-            runner,
-            api,
-            cast(Any, table),
-            cast(Any, journal),
-            cast(Any, IdleMembership()),
-            "bria.generation.operations",
-            settings,
-        )
+        watcher = _watcher(logic, api, table, journal, settings)
         await watcher.nudge("generation:r1:gen-1", 2)  # partition 2 is not this process's
     assert journal.nudged == [("generation:r1:gen-1", 2)]
