@@ -1,8 +1,9 @@
 """Assembles one domain's worker process from its parts (docs/architecture.md §3, §4, §7)."""
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -30,11 +31,13 @@ from bria_fleet.errors import BriaFleetError
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.backlog import Backlog
+from bria_fleet.runtime.bounds import UnwritableRecordError, decode_header
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.job_runner import Delivery, JobRunner
 from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import RecordTurns
 from bria_fleet.runtime.lag import LagSampler
+from bria_fleet.runtime.liveness import PartitionProgress
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import AnyLogic
@@ -92,6 +95,25 @@ async def _consumer_record(message: KafkaMessage) -> ConsumerRecord:
     return cast(ConsumerRecord, message.raw_message)
 
 
+async def _tolerant_parser(
+    record: ConsumerRecord, default: Callable[[ConsumerRecord], Awaitable[KafkaMessage]]
+) -> KafkaMessage:
+    # faststream's parser decodes every header value as UTF-8 and fails (before any handler
+    # or middleware) on one that is not, or is null: such a record would be skipped with a
+    # traceback. It then gets a readable copy of the headers; the handler still sees the
+    # record as it came.
+    try:
+        return await default(record)
+    except (UnicodeDecodeError, AttributeError):
+        readable = [
+            (name, decode_header(value).encode("utf-8", "replace"))
+            for name, value in record.headers
+        ]
+        message = await default(dataclasses.replace(record, headers=readable))
+        message.raw_message = record
+        return message
+
+
 class Worker:
     """One domain's worker: consumes its requests and retries, watches its operations.
 
@@ -119,6 +141,11 @@ class Worker:
         self._assigned_once = False
         self._turns = RecordTurns()
         self._backlog = Backlog(domain)
+        self._progress = PartitionProgress(
+            self.settings.stuck_after(
+                self.api_settings.timeout_seconds, self.api_settings.retry_budget_seconds
+            )
+        )
         metrics.WORKER_READY.labels(domain).set_function(self._ready_now)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
@@ -164,6 +191,7 @@ class Worker:
             auto_offset_reset="earliest",
             listener=_AssignmentListener(self),
             decoder=_consumer_record,
+            parser=_tolerant_parser,
         )
         self.subscriber(self._on_request)
         return broker
@@ -176,23 +204,40 @@ class Worker:
             turn.release()
             raise
         received = self._backlog.received()
+        progress = self._progress.started(record.topic, record.partition, record.offset)
+        delivery = Delivery(
+            value=record.value,
+            key=record.key,
+            headers={name: decode_header(value) for name, value in record.headers},
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            turn=turn,
+        )
         try:
             with tracing.job_span(
                 self.domain, record.topic, record.partition, record.offset, record.headers
             ):
-                await running.runner.handle(
-                    Delivery(
-                        value=record.value,
-                        key=record.key,
-                        headers={name: value.decode() for name, value in record.headers},
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        turn=turn,
-                    )
-                )
+                await running.runner.handle(delivery)
+        except Exception as error:
+            await self._unhandled(running.runner, delivery, error)
         finally:
             self._backlog.finished(received)
+            self._progress.finished(progress)
+
+    async def _unhandled(
+        self, runner: JobRunner[Any], delivery: Delivery, error: Exception
+    ) -> None:
+        """No delivery may crash the worker or be dropped: dead-letter what handling broke on."""
+        where = f"{delivery.topic}-{delivery.partition}@{delivery.offset}"
+        if isinstance(error, UnwritableRecordError):
+            logger.error("record %s: an outcome Kafka refuses (%s); dead-lettered", where, error)
+        else:
+            logger.exception("record %s: unexpected error; dead-lettered", where)
+        try:
+            await runner.dead_letter_unhandled(delivery, error)
+        except Exception as failure:
+            logger.error("record %s: could not be dead-lettered either: %r", where, failure)
 
     def partitions_assigned(self) -> None:
         """The request consumer got a new assignment."""
@@ -214,7 +259,13 @@ class Worker:
             if tracing.configure(f"bria-fleet-{self.domain}"):
                 stack.callback(tracing.shutdown)
             api = await stack.enter_async_context(create_api(self.api_settings))
-            producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=0)
+            producer = AIOKafkaProducer(
+                **options,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=0,
+                max_request_size=self.settings.max_record_bytes,
+            )
             await producer.start()
             stack.push_async_callback(producer.stop)
             table = OperationsTable(
@@ -223,7 +274,7 @@ class Worker:
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            journal = Journal(self.domain, Outbox(producer))
+            journal = Journal(self.domain, Outbox(producer), self.settings.max_record_bytes)
             runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
@@ -287,7 +338,7 @@ class Worker:
             return "the operations table reader stopped"
         if not running.watcher.healthy:
             return "the watcher stopped"
-        return None
+        return self._progress.stuck()
 
     def _ready_now(self) -> float:
         running = self._running
