@@ -57,28 +57,40 @@ MAX_JSON_DEPTH = 64
 """The deepest nesting of arrays and objects a message may have; deeper ones are refused
 before they are parsed (no request needs more than a few levels)."""
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+MAX_JSON_ITEMS = 10_000
+"""The most array items and object members a message may have in all; more are refused
+before they are parsed (validating each costs time on the event loop)."""
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
 _JOB_ID: TypeAdapter[str] = TypeAdapter(JobId)
 
 
-def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``text`` nests arrays and objects more than ``limit`` deep (strings skipped).
+def json_shape_problem(
+    text: str, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_JSON_ITEMS
+) -> str | None:
+    """Why ``text`` is too deep or too long to parse, or ``None`` (strings are skipped).
 
-    Linear and iterative, so it is safe on any input; a text with no more than ``limit``
-    brackets in all is answered without scanning.
+    Linear and iterative, so it is safe on any input; a text with few brackets and commas
+    in all is answered without scanning.
     """
-    if text.count("[") + text.count("{") <= limit:
-        return False
-    depth = 0
+    brackets = text.count("[") + text.count("{")
+    if brackets <= max_depth and brackets + text.count(",") <= max_items:
+        return None
+    depth = items = 0
     for token in _TOKEN.finditer(text):
-        bracket = token.group()
-        if bracket in "[{":
+        symbol = token.group()
+        if symbol in "[{":
             depth += 1
-            if depth > limit:
-                return True
-        elif bracket in "]}":
+            items += 1
+            if depth > max_depth:
+                return f"nested more than {max_depth} levels deep"
+        elif symbol in "]}":
             depth -= 1
-    return False
+        elif symbol == ",":
+            items += 1
+        if items > max_items:
+            return f"longer than {max_items} values"
+    return None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -98,8 +110,9 @@ def _load(raw: Raw) -> Any:
             raise ValueError(f"not valid UTF-8: {exc.reason} at byte {exc.start}") from None
     if not raw.strip():
         raise ValueError("empty")
-    if json_depth_exceeds(raw):
-        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    problem = json_shape_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
