@@ -99,7 +99,7 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
     _, bomb_value = job("bomb")
     cases = [
         # The value itself.
-        Case("null value (tombstone)", None, "invalid_request"),
+        Case("null value (tombstone)", None, "invalid_request", key=b"tombstone"),
         Case("empty value", b"", "invalid_request"),
         Case("whitespace value", b"  \n\t ", "invalid_request"),
         Case("not JSON", b"{this is not json", "invalid_request"),
@@ -265,6 +265,7 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
             "retry: null value",
             None,
             "invalid_request",
+            key=b"tombstone",
             topic="retry",
             headers=[("bria_attempt", b"1")],
         ),

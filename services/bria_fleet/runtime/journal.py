@@ -162,7 +162,8 @@ class Journal:
         except UnwritableRecordError as error:
             bare = fit_copy(key, None, fitted, self._max_record_bytes // 4)[2]
             bare[TRUNCATED] = f"value dropped: Kafka refused the copy ({error})"
-            await self._durably(self._outbox.forward, topic, None, None, bare)
+            # Kafka needs a key or a value; the key was already cut short.
+            await self._durably(self._outbox.forward, topic, key or b"-", None, bare)
 
     @staticmethod
     async def _durably(
