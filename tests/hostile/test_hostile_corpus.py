@@ -182,7 +182,9 @@ async def _lagging_partitions(settings: KafkaSettings) -> list[str]:
             for partition in partitions:
                 at = committed[partition].offset if partition in committed else 0
                 if at < ends[partition]:
-                    behind.append(f"{partition.topic}-{partition.partition}: {at} < {ends[partition]}")
+                    behind.append(
+                        f"{partition.topic}-{partition.partition}: {at} < {ends[partition]}"
+                    )
         return behind
     finally:
         await consumer.stop()

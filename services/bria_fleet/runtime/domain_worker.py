@@ -106,7 +106,7 @@ async def _tolerant_parser(
         return await default(record)
     except (UnicodeDecodeError, AttributeError):
         readable = [
-            (name, decode_header(value).encode("utf-8", "replace"))
+            (name, (value or b"").decode(errors="replace").encode())
             for name, value in record.headers
         ]
         message = await default(dataclasses.replace(record, headers=readable))
