@@ -159,9 +159,9 @@ def _missing(sent: list[Sent], seen: Seen) -> list[str]:
         ):
             missing.append(f"{record.domain}: dead letter of {case.name!r}")
         expects_event = case.dead_letter is None or case.failed_event
-        if expects_event and case.job_id is not None:
-            if not any(is_terminal(e["type"]) for e in seen.events.get(case.job_id, [])):
-                missing.append(f"{record.domain}: terminal event of {case.name!r}")
+        ended = any(is_terminal(e["type"]) for e in seen.events.get(case.job_id or "", []))
+        if expects_event and case.job_id is not None and not ended:
+            missing.append(f"{record.domain}: terminal event of {case.name!r}")
     return missing
 
 

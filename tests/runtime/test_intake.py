@@ -12,7 +12,7 @@ from bria_fleet.runtime.intake import (
     due_time,
     header_problem,
 )
-from bria_fleet.runtime.retry_policy import RetryPolicy
+from bria_fleet.runtime.retry_policy import RetryLater, RetryPolicy
 from bria_fleet.runtime.worker_settings import WorkerSettings
 from bria_fleet_contracts import ErrorInfo, InvalidRequest, parse_request
 
@@ -119,9 +119,10 @@ def test_the_retry_policy_caps_a_retry_after_so_its_due_time_is_within_the_horiz
     policy = RetryPolicy(settings.retry_delays, settings.retry_after_cap_seconds)
     error = ErrorInfo(code="server_error", message="503", retriable=True)
     decision = policy.decide(0, error, NOW, not_before=10_000.0)
-    due = datetime.fromisoformat(getattr(decision, "headers")["bria_due_at"])
+    assert isinstance(decision, RetryLater)
+    due = datetime.fromisoformat(decision.headers["bria_due_at"])
     assert due == NOW + timedelta(seconds=30)
-    assert header_problem(getattr(decision, "headers"), settings.due_horizon_seconds, NOW) is None
+    assert header_problem(decision.headers, settings.due_horizon_seconds, NOW) is None
 
 
 def test_the_stuck_limit_is_derived_from_the_retry_policy_and_api_timeouts() -> None:
