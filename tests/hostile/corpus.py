@@ -43,6 +43,8 @@ class Case:
     topic: TopicKind = "requests"
     compressed: bool = False
     """Sent gzip-compressed (so a value far over the broker's limit gets through)."""
+    copy_cut: bool = False
+    """Its dead-letter copy is too large for Kafka and must be cut to fit."""
 
     def expectation(self) -> str:
         """The outcome, for the report table."""
@@ -170,7 +172,12 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
         refused_job("then with 3,000 follow-ups", "invalid_request", then=[{}] * 3_000),
         refused_job("metadata value not a string", "invalid_request", metadata={"a": {"b": 1}}),
         # Sizes.
-        Case("non-JSON value just under 1 MiB", b"x" * (MIB - 2048), "request_too_large"),
+        Case(
+            "non-JSON value just under 1 MiB",
+            b"x" * (MIB - 2048),
+            "request_too_large",
+            copy_cut=True,
+        ),
         Case(
             "valid job with 1 MiB of metadata",
             job("mib", metadata={"pad": "p" * (MIB - 8192)})[1],
@@ -187,6 +194,7 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
             _padded(bomb_value, 4 * MIB),
             "request_too_large",
             compressed=True,
+            copy_cut=True,
         ),
         Case(
             "600 KB header on a valid job",

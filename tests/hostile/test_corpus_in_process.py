@@ -98,3 +98,33 @@ async def test_each_hostile_case_ends_as_its_corpus_entry_says(domain: Domain, c
     else:
         assert journal.finished == {}
     json.dumps([m.value for m in journal.published])  # every event is plain JSON
+
+
+async def test_a_delivery_whose_handling_raised_is_dead_lettered_and_fails_its_job() -> None:
+    journal = MemoryJournal()
+    runner = JobRunner(
+        "generation",
+        _Logic("generation"),
+        cast(Any, None),
+        cast(Any, MemoryTable()),
+        cast(Any, journal),
+        WorkerSettings(),
+    )
+    value = json.dumps(valid_request("generation", "j-9")).encode()
+    delivery = Delivery(
+        value=value,
+        key=b"j-9",
+        headers={},
+        topic="bria.generation.requests",
+        partition=3,
+        offset=11,
+        turn=KeyedSerializer().reserve("k"),
+    )
+    await runner.dead_letter_unhandled(delivery, RuntimeError("boom\nFORGED"))
+    ((topic, _, copied, letter),) = journal.forwarded
+    assert (topic, copied) == ("bria.generation.requests.dlq", value)
+    assert letter[headers.ERROR_CODE] == "internal_error"
+    assert letter[headers.SOURCE_OFFSET] == "11"
+    assert "\n" not in letter[headers.ERROR]
+    (event,) = journal.finished["j-9"]
+    assert event.value["error"]["code"] == "internal_error"

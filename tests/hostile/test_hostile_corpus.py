@@ -226,8 +226,8 @@ async def test_every_hostile_record_ends_in_the_dlq_or_as_a_job_and_no_partition
         await reader.stop()
         for worker in workers:
             worker.signal(signal.SIGTERM)
-        for worker in workers:
-            assert worker.wait_exit(60) == 0, worker.log_tail()
+    for worker in workers:
+        assert worker.wait_exit(60) == 0, worker.log_tail()
 
     outcomes: dict[str, str] = {}
     for record in sent:
@@ -245,6 +245,7 @@ async def test_every_hostile_record_ends_in_the_dlq_or_as_a_job_and_no_partition
         else:
             (letter,) = letters
             assert letter["bria_error_code"] == case.dead_letter, (case.name, letter)
+            assert ("bria_truncated" in letter) == case.copy_cut, (case.name, letter)
             if case.failed_event:
                 (event,) = terminal.values()
                 assert event["type"] == f"{record.domain}.failed", (case.name, event)
