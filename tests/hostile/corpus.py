@@ -220,6 +220,22 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
         fine_job("invalid UTF-8 key", key=b"\xff\xfe\xfd"),
         fine_job("100 KB key", key=b"k" * 100_000),
         fine_job("null key", key=None),
+        fine_job(
+            "follow-up nested 60 deep (within the limit)",
+            value=_json(
+                {
+                    **valid(job_id("nested-60")),
+                    "then": [
+                        {
+                            "step": "deep",
+                            "domain": "ingest",
+                            "request": {"op": "complete_dataset", "x": _nested(55)},
+                        }
+                    ],
+                }
+            ),
+            job=job_id("nested-60"),
+        ),
         _duplicate_keys(
             refused_job("duplicate JSON keys (last op wins)", "invalid_request", op="nope")
         ),
@@ -287,6 +303,13 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
         ),
     ]
     return cases
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 def _with_raw_field(value: bytes, name: str, raw: bytes) -> bytes:

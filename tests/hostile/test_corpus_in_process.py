@@ -84,7 +84,8 @@ async def test_each_hostile_case_ends_as_its_corpus_entry_says(domain: Domain, c
     if case.dead_letter is None:
         assert not dead, dead[0][3][headers.ERROR]
         assert logic.runs == [case.job_id]
-        (event,) = journal.finished[cast(str, case.job_id)]
+        messages = journal.finished[cast(str, case.job_id)]
+        (event,) = [m for m in messages if m.value.get("job_id") == case.job_id]
         assert event.value["type"] == f"{domain}.completed"
         return
     ((_, _, _, letter),) = dead
