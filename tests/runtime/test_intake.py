@@ -130,3 +130,9 @@ def test_the_stuck_limit_is_derived_from_the_retry_policy_and_api_timeouts() -> 
     assert settings.due_horizon_seconds == 660.0
     assert settings.stuck_after(30.0, 30.0) == 660.0 + 30 * 60.0
     assert WorkerSettings(stuck_after_seconds=90.0).stuck_after(30.0, 30.0) == 90.0
+
+
+def test_a_request_limit_that_would_not_fit_a_record_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most half of WORKER_MAX_RECORD_BYTES"):
+        WorkerSettings(max_request_bytes=900_000, max_record_bytes=1_048_576)
+    assert WorkerSettings(max_request_bytes=1_000_000, max_record_bytes=2_000_000)

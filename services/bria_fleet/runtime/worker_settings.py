@@ -1,6 +1,6 @@
 """Worker configuration from the environment (docs/architecture.md §3, §4, §7)."""
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WEBHOOK_PATH = "/webhooks/bria"
@@ -128,6 +128,16 @@ class WorkerSettings(BaseSettings):
         if not self.webhook_public_url:
             return None
         return self.webhook_public_url.rstrip("/") + WEBHOOK_PATH
+
+    @model_validator(mode="after")
+    def _requests_fit_in_records(self) -> "WorkerSettings":
+        # A request's retry copy must fit in a record whole (only dead letters are cut).
+        if self.max_request_bytes > self.max_record_bytes // 2:
+            raise ValueError(
+                "WORKER_MAX_REQUEST_BYTES must be at most half of WORKER_MAX_RECORD_BYTES,"
+                " so that a request's retry copy and its events fit in a record"
+            )
+        return self
 
     @field_validator("poll_policies", mode="after")
     @classmethod
