@@ -78,7 +78,8 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
 
     def fine_job(name: str, **extra: Any) -> Case:
         """A valid job, however odd its record: it must complete."""
-        jid, value = job(name)
+        fields = {k: extra.pop(k) for k in ("prompt", "metadata") if k in extra}
+        jid, value = job(name, **fields)
         jid = extra.pop("job", jid)
         value = extra.pop("value", value)
         return Case(name, value, None, jid, key=extra.pop("key", jid.encode()), **extra)
@@ -86,6 +87,12 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
     def with_headers(name: str, code: str, headers: Headers, topic: TopicKind) -> Case:
         jid, value = job(name)
         return Case(name, value, code, jid, True, key=jid.encode(), headers=headers, topic=topic)
+
+    def big(size: int) -> dict[str, Any]:
+        """A field of ``size`` characters: the prompt, or metadata where there is none."""
+        if domain == "generation":
+            return {"prompt": "p" * size}
+        return {"metadata": {"pad": "p" * size}}
 
     newline_id = "evil\nFORGED-LOG-LINE level=ERROR"
     long_job_id = job_id("long-then")
@@ -179,10 +186,11 @@ def make_corpus(domain: Domain, valid: ValidRequest, job_id: Callable[[str], str
             copy_cut=True,
         ),
         Case(
-            "valid job with 1 MiB of metadata",
-            job("mib", metadata={"pad": "p" * (MIB - 8192)})[1],
+            "valid job with a 1 MiB prompt (metadata for ingest)",
+            job("mib", **big(MIB - 8192))[1],
             "request_too_large",
         ),
+        fine_job("valid job with a 400 KB prompt (metadata for ingest)", **big(400_000)),
         refused_job(
             "echo over the limit (non-ASCII, 3x when escaped)",
             "request_too_large",
