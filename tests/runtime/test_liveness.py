@@ -1,13 +1,17 @@
 """/healthz fails when a partition makes no progress for longer than any job may take."""
 
+from typing import Any, cast
+
 import httpx
 from aiokafka import ConsumerRecord
 from faststream.kafka.message import KafkaAckableMessage
 from faststream.kafka.parser import AioKafkaParser
+from faststream_concurrent_aiokafka.consts import PROCESSING_CONTEXT_KEY
 
-from bria_fleet.runtime.domain_worker import _tolerant_parser
+from bria_fleet.runtime.domain_worker import Worker, _tolerant_parser
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.liveness import PartitionProgress
+from bria_fleet.runtime.worker_settings import WorkerSettings
 
 
 class _Clock:
@@ -85,3 +89,37 @@ async def test_a_header_that_is_not_utf8_or_null_does_not_stop_faststreams_parse
     assert message.raw_message is record
     assert message.headers["ok"] == "yes"
     assert message.headers["x-bad"] == "\ufffd\ufffd"
+
+
+class _Healthy:
+    running = True
+    healthy = True
+
+
+class _Running:
+    table = _Healthy()
+    watcher = _Healthy()
+
+
+class _Handler:
+    def __init__(self, healthy: bool) -> None:
+        self.is_healthy = healthy
+
+
+async def test_a_worker_is_unhealthy_when_its_offset_committer_or_a_partition_is_stuck() -> None:
+    settings = WorkerSettings(stuck_after_seconds=60.0)
+    worker = Worker("generation", lambda: cast(Any, None), settings=settings)
+    worker._running = cast(Any, _Running())
+    clock = _Clock()
+    worker._progress = PartitionProgress(60.0, clock=clock)
+    worker._committing = True
+    worker.broker.context.set_global(PROCESSING_CONTEXT_KEY, _Handler(healthy=True))
+    assert await worker._liveness_problem() is None
+
+    worker.broker.context.set_global(PROCESSING_CONTEXT_KEY, _Handler(healthy=False))
+    assert "offset committer stopped" in str(await worker._liveness_problem())
+
+    worker.broker.context.set_global(PROCESSING_CONTEXT_KEY, _Handler(healthy=True))
+    worker._progress.started("bria.generation.requests", 1, 40)
+    clock.now += 61
+    assert "bria.generation.requests-1" in str(await worker._liveness_problem())

@@ -22,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from faststream_concurrent_aiokafka import (
     KafkaConcurrentProcessingMiddleware,
     initialize_concurrent_processing,
+    is_kafka_handler_healthy,
     stop_concurrent_processing,
 )
 
@@ -141,6 +142,7 @@ class Worker:
         self._assigned_once = False
         self._turns = RecordTurns()
         self._backlog = Backlog(domain)
+        self._committing = False
         self._progress = PartitionProgress(
             self.settings.stuck_after(
                 self.api_settings.timeout_seconds, self.api_settings.retry_budget_seconds
@@ -307,6 +309,7 @@ class Worker:
                 commit_batch_size=self.settings.commit_batch_size,
                 commit_batch_timeout_sec=self.settings.commit_interval_seconds,
             )
+            self._committing = True
             # faststream connects the broker only after startup has been reported complete,
             # and a failure there leaves the process serving 503s forever. Connecting here
             # (faststream reuses the connection) makes it a failed startup: the process
@@ -328,6 +331,7 @@ class Worker:
                 await asyncio.wait_for(self._running.runner.idle(), self.settings.graceful_timeout)
             except TimeoutError:
                 logger.warning("jobs still in flight after the grace period are handed back")
+        self._committing = False
         await stop_concurrent_processing(self.broker.context)
 
     async def _liveness_problem(self) -> str | None:
@@ -338,6 +342,8 @@ class Worker:
             return "the operations table reader stopped"
         if not running.watcher.healthy:
             return "the watcher stopped"
+        if self._committing and not is_kafka_handler_healthy(self.broker.context):
+            return "the offset committer stopped: no partition's offset can move"
         return self._progress.stuck()
 
     def _ready_now(self) -> float:
