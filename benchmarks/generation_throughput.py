@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -355,6 +356,10 @@ def broker_and_simulator(work: Path, *, local: bool = False) -> Iterator[tuple[s
         sim.wait(30)
         if broker is not None:
             broker.stop()
+            # The broker's data goes; its log stays in ``work`` with the others.
+            with contextlib.suppress(OSError):
+                broker.log_file.rename(work / "kafka.log")
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
 
 
 def main() -> None:

@@ -125,3 +125,34 @@ async def test_a_nudge_for_a_watch_owned_elsewhere_is_written_to_its_partition()
         watcher = _watcher(logic, api, table, journal, settings)
         await watcher.nudge("generation:r1:gen-1", 2)  # partition 2 is not this process's
     assert journal.nudged == [("generation:r1:gen-1", 2)]
+
+
+async def test_adopted_watches_are_spread_over_the_interval_not_polled_at_once() -> None:
+    # Forty operations started an hour ago, polled every minute by their previous owner:
+    # their new owner must not send forty status requests the moment it adopts them.
+    minute = PollPolicy(first_delay=5, growth=2.0, cap=60, jitter=0.2, deadline=7200)
+    settings = WorkerSettings(poll_policies={WATCH_KIND: minute})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    hour_ago = utcnow() - timedelta(hours=1)
+    for n in range(40):
+        watch = _watch(f"request-{n}").model_copy(
+            update={"job_id": f"gen-{n}", "started_at": hour_ago}
+        )
+        table.watched[watch.job_id] = watch
+    asked: list[str] = []
+    async with sim_api() as api:
+        status_of = api.get_async_result
+
+        async def counted(request_id: str) -> Any:
+            asked.append(request_id)
+            return await status_of(request_id)
+
+        setattr(api, "get_async_result", counted)  # noqa: B010
+        watcher = _watcher(logic, api, table, journal, settings)
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            await asyncio.sleep(0.5)
+        finally:
+            await watcher.stop()
+    assert len(asked) < 10, asked  # about 40 * 0.5 s / 54 s expected
