@@ -14,6 +14,7 @@ from pydantic import JsonValue
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from bria_fleet.runtime.events import event_message
+from bria_fleet.runtime.group_commit import FinishGroups
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import EventSpec
 from bria_fleet.runtime.records import (
@@ -44,12 +45,16 @@ class Journal:
         self._domain = domain
         self._topics = topics_for(domain)
         self._outbox = outbox
+        self._finishing = FinishGroups(outbox, self._topics.operations)
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
-        """Record how ``job_id`` ended, then publish its messages."""
+        """Record how ``job_id`` ended, then publish its messages.
+
+        Jobs finishing at about the same time share these two writes (group commit: see
+        ``runtime.group_commit``); the order for each job stays the finished record first.
+        """
         record = FinishedRecord(job_id=job_id, messages=list(messages))
-        await self._durably(self._outbox.put, self._topics.operations, record)
-        await self.publish(messages)
+        await self._durably(self._finishing.finish, record, messages)
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish ``messages`` (events, follow-ups)."""
