@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -42,12 +41,14 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from generation_throughput import (
+    PROFILERS,
     SIM_TOKEN,
     TOPICS,
     broker_and_simulator,
     cpu_seconds,
     free_port,
     peak_rss_mib,
+    profile,
     wait_until_consuming,
 )
 
@@ -62,21 +63,6 @@ POLICY = PollPolicy(first_delay=5.0, growth=1.5, cap=30.0, jitter=0.2, deadline=
 Replica = tuple[subprocess.Popen[bytes], int]
 WATCHES = 'bria_fleet_watches{kind="generation"}'
 STARTED = 'bria_fleet_jobs_total{domain="generation",outcome="watching"}'
-
-
-PROFILERS: list[subprocess.Popen[bytes]] = []
-
-
-def profile(process: subprocess.Popen[bytes], directory: Path | None, name: str) -> None:
-    """Record ``process`` with py-spy until it exits (collapsed stacks, for flame graphs)."""
-    if directory is None:
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [py_spy, "record", "--pid", str(process.pid), "--format", "raw", "--nonblocking"]
-    command += ["--rate", "50", "-o", str(directory / f"{name}.txt")]
-    quiet = subprocess.DEVNULL
-    PROFILERS.append(subprocess.Popen(command, stdout=quiet, stderr=quiet))
 
 
 def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
