@@ -1,6 +1,7 @@
 """The watcher in process: a fake table and journal, the simulator over ASGI, no broker."""
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any, cast
 
@@ -156,3 +157,23 @@ async def test_adopted_watches_are_spread_over_the_interval_not_polled_at_once()
         finally:
             await watcher.stop()
     assert len(asked) < 10, asked  # about 40 * 0.5 s / 54 s expected
+
+
+async def test_the_next_poll_is_due_a_delay_after_the_last_was_due_not_after_it_ended() -> None:
+    # A status request that was slow (or waited for a poll slot) must not stretch the
+    # schedule: the policy's delays count from when each poll was due.
+    every_ten = PollPolicy(first_delay=10, growth=1.0, cap=10, jitter=0.0, deadline=600)
+    settings = WorkerSettings(poll_policies={WATCH_KIND: every_ten})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    watch = _watch("request-1")
+    async with sim_api() as api:
+        watcher = _watcher(logic, api, table, journal, settings)
+        watcher._schedule(watch, 0)
+        entry = watcher._scheduled[watch.key]
+        was_due = time.monotonic() - 3.0  # polled 3 s late
+        entry.due, entry.polling = was_due, True
+        watcher._reschedule(watch.key, entry)
+        assert entry.due == was_due + 10.0
+        entry.due, entry.polling = time.monotonic() - 30.0, True  # further behind than a delay
+        watcher._reschedule(watch.key, entry)
+        assert entry.due <= time.monotonic()

@@ -67,7 +67,8 @@ class Watcher(Generic[RequestT]):
 
     Ordering contract: at most one poll of a watch is in flight at a time; a watch is polled
     again only after the previous poll's outcome (state write-back or terminal events) is
-    durable in Kafka.
+    durable in Kafka. The next poll is due the policy's delay after the previous one was
+    due (or at once, if that has passed).
     """
 
     def __init__(
@@ -300,8 +301,14 @@ class Watcher(Generic[RequestT]):
         if self._scheduled.get(key) is not entry:
             return
         policy = self._settings.poll_policy(entry.watch.kind)
-        delay = 0.0 if entry.poll_again else policy.delay(entry.watch.polls, self._random.random())
-        entry.due = time.monotonic() + delay
+        now = time.monotonic()
+        if entry.poll_again:
+            entry.due = now
+        else:
+            # From when this poll was due, not from when it ended: a slow status request or
+            # a wait for a poll slot does not stretch the schedule the policy sets.
+            delay = policy.delay(entry.watch.polls, self._random.random())
+            entry.due = max(now, entry.due + delay)
         entry.polling = entry.poll_again = False
         self._push(key, entry.due)
 
