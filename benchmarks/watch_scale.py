@@ -273,9 +273,11 @@ async def adopt_run(
     first = start_replica(bootstrap, sim_url, work / "adopt-0.log")
     await wait_until_consuming(first[1], first[0])
     job_ids = [f"adopt-{uuid.uuid4().hex[:6]}-{n}" for n in range(size)]
+    published = time.monotonic()
     await publish_jobs(bootstrap, job_ids)
     while await metric(first[1], WATCHES) < size:  # noqa: ASYNC110
         await asyncio.sleep(0.5)
+    begun = (published + time.monotonic()) / 2  # when the watches began, on average
     stop([first])
     started = time.monotonic()
     replicas = [
@@ -292,24 +294,26 @@ async def adopt_run(
         seconds = time.monotonic() - started
         # What the new owner does next: the first poll interval after adopting.
         polls_before, cpu_before = await polls_and_cpu(replicas)
+        age = time.monotonic() + args.after_adopt / 2 - begun
         await asyncio.sleep(args.after_adopt)
         polls_after, cpu_after = await polls_and_cpu(replicas)
     finally:
         stop(replicas)
     rate = (polls_after - polls_before) / args.after_adopt
-    steady = size / POLICY.cap / (1 - POLICY.jitter / 2)
+    # The policy's rate for watches of that age: one request per interval in force.
+    implied = size / POLICY.delay(POLICY.polls_within(age), 0.5)
     cores = (cpu_after - cpu_before) / args.after_adopt
     print(
         f"adopting {size} watches with {replicas_count} new replica(s): {seconds:.1f} s from"
-        f" start; the next {args.after_adopt:g} s: {rate:.0f} status requests/s (the policy's"
-        f" steady {steady:.0f}/s at its cap), CPU {cores:.2f} cores"
+        f" start; the next {args.after_adopt:g} s: {rate:.0f} status requests/s (the policy"
+        f" implies {implied:.0f}/s for watches {age:.0f} s old), CPU {cores:.2f} cores"
     )
     return {
         "watches": size,
         "replicas": replicas_count,
         "adopt_seconds": seconds,
         "requests_per_second_after": rate,
-        "steady_requests_per_second": steady,
+        "implied_requests_per_second": implied,
         "cpu_cores_after": cores,
     }
 
