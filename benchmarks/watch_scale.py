@@ -16,7 +16,8 @@ not watching. ``--profile DIR`` records each replica with py-spy (``pip install 
 '.[bench]'``) into ``DIR`` as collapsed stacks.
 
 Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
-from its start until it watches all of them. ``--replicas 3`` runs the same with three.
+from its start until it watches all of them (and then deletes those watches, so the next
+runs do not poll them too). ``--replicas 3`` runs the same with three.
 Prints one line per figure and writes ``.cache/bench/watch_scale.json``. Usage:
 
     python benchmarks/watch_scale.py [--sizes 1000 5000 10000] [--replicas 1 3]
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
     PROFILERS,
     SIM_TOKEN,
@@ -55,12 +56,13 @@ from generation_throughput import (
 from bria_fleet.runtime.worker_settings import PollPolicy
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream
-from bria_fleet.topics_admin import create_fleet_topics
+from bria_fleet.topics_admin import create_fleet_topics, require_topics
 from bria_fleet_contracts import is_terminal
 
 RESULT = Path(".cache/bench/watch_scale.json")
 POLICY = PollPolicy(first_delay=5.0, growth=1.5, cap=30.0, jitter=0.2, deadline=7200.0)
 Replica = tuple[subprocess.Popen[bytes], int]
+OPERATIONS = TOPICS.operations
 WATCHES = 'bria_fleet_watches{kind="generation"}'
 STARTED = 'bria_fleet_jobs_total{domain="generation",outcome="watching"}'
 
@@ -299,6 +301,7 @@ async def adopt_run(
         polls_after, cpu_after = await polls_and_cpu(replicas)
     finally:
         stop(replicas)
+    await forget_watches(bootstrap, set(job_ids))
     rate = (polls_after - polls_before) / args.after_adopt
     # The policy's rate for watches of that age: one request per interval in force.
     implied = size / POLICY.delay(POLICY.polls_within(age), 0.5)
@@ -316,6 +319,42 @@ async def adopt_run(
         "implied_requests_per_second": implied,
         "cpu_cores_after": cores,
     }
+
+
+async def forget_watches(bootstrap: str, job_ids: set[str]) -> None:
+    """Tombstone the watches of ``job_ids`` (hour-long operations), so that later runs do not
+    find them still polled."""
+    described = await require_topics(KafkaSettings(bootstrap_servers=bootstrap), [OPERATIONS])
+    partitions = [TopicPartition(OPERATIONS, p) for p in described[OPERATIONS]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    live: dict[bytes, int] = {}
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
+                for message in messages:
+                    if message.key is None:
+                        continue
+                    if message.value is None:
+                        live.pop(message.key, None)
+                    elif json.loads(message.value).get("job_id") in job_ids:
+                        live[message.key] = tp.partition
+    finally:
+        await consumer.stop()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sends = [
+            await producer.send(OPERATIONS, None, key=key, partition=partition)
+            for key, partition in live.items()
+            if key.startswith(b"generation:")
+        ]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
 
 
 async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, Any]:
@@ -340,18 +379,20 @@ def main() -> None:
     parser.add_argument("--adopt", type=int, default=10000, help="watches for the adoption run")
     parser.add_argument("--after-adopt", type=float, default=30.0, help="seconds watched after")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument("--output", type=Path, default=RESULT, help="the JSON result file")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-watch-"))
+    load_before = os.getloadavg()
     try:
         with broker_and_simulator(work, local=True) as (bootstrap, sim_url):
             outcome = asyncio.run(run(args, bootstrap, sim_url, work))
     finally:
         for profiler in PROFILERS:
             profiler.wait(30)
-    outcome["load_average"] = os.getloadavg()
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(outcome, indent=2))
+    outcome["load_average_before"], outcome["load_average_after"] = load_before, os.getloadavg()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(outcome, indent=2))
 
 
 if __name__ == "__main__":
