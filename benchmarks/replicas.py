@@ -124,13 +124,15 @@ async def scale_out(
     rate = jobs / elapsed
     cores = os.cpu_count() or 1
     machine = cores * (busy - busy_at_start) / (total - total_at_start)
-    # What the replicas could do with the API calls and jobs as slow as they were measured.
-    bound = count * args.concurrency / whole_job
+    # What N*C/L would be with the API calls as slow as they were measured (the simulator
+    # shares the cores); a "whole job" also counts the wait for one of the C API slots.
+    bound = count * args.concurrency / api_call
     print(
         f"scale-out: {count} replica(s) x C={args.concurrency}, latency {args.latency:g} s,"
         f" {jobs} jobs: {rate:.1f} jobs/s; ideal N*C/L {ideal:.1f}; ratio {rate / ideal:.2f};"
         f" mean API call {1000 * api_call:.0f} ms, mean whole job {1000 * whole_job:.0f} ms"
-        f" (N*C/job {bound:.1f} jobs/s); replicas' CPU {replica_cpu / elapsed:.2f} cores,"
+        f" (N*C/call {bound:.1f} jobs/s, ratio {rate / bound:.2f});"
+        f" replicas' CPU {replica_cpu / elapsed:.2f} cores,"
         f" machine busy {machine:.2f} of {cores} cores"
     )
     return {
@@ -141,6 +143,7 @@ async def scale_out(
         "ratio": rate / ideal,
         "mean_api_call_seconds": api_call,
         "mean_job_seconds": whole_job,
+        "ideal_at_measured_call": bound,
         "replicas_cpu_cores": replica_cpu / elapsed,
         "machine_busy_cores": machine,
     }
