@@ -44,6 +44,8 @@ from bria_fleet.topics_admin import create_fleet_topics, require_topics
 from bria_fleet_contracts import topics_for
 
 TOPICS = topics_for("generation")
+#: The simulator's and the broker's process ids, once started: their CPU per job is printed.
+HELPERS: dict[str, int] = {}
 RESULT = Path(".cache/bench/generation_throughput.json")
 SIM_TOKEN = "bench-token"
 
@@ -139,6 +141,17 @@ def profile(process: subprocess.Popen[bytes], directory: Path | None, name: str)
     PROFILERS.append(subprocess.Popen(command, stdout=quiet, stderr=quiet))
 
 
+def helpers_cpu() -> dict[str, float]:
+    """CPU seconds the simulator and the broker have used so far."""
+    return {name: cpu_seconds(pid) for name, pid in HELPERS.items()}
+
+
+def print_helpers_cpu(before: dict[str, float], jobs: int) -> None:
+    after = helpers_cpu()
+    costs = [f"{name} {1000 * (after[name] - before[name]) / jobs:.2f} ms" for name in after]
+    print(f"  CPU per job of the rest of the rig: {', '.join(costs)}")
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -164,9 +177,11 @@ async def measure_worker(
     try:
         started = await wait_until_consuming(port, process)
         cpu_at_start = cpu_seconds(process.pid)
+        helpers_at_start = helpers_cpu()
         sampling = asyncio.create_task(sample_in_flight(port))
         finished = await waiting
         cpu_used = cpu_seconds(process.pid) - cpu_at_start
+        print_helpers_cpu(helpers_at_start, jobs)
         sampling.cancel()
         samples = await sampling
         rss = peak_rss_mib(process.pid)
@@ -280,6 +295,8 @@ async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency
                     all_done.set()
 
         started = time.perf_counter()
+        helpers_at_start = helpers_cpu()
+        own_at_start = cpu_seconds(os.getpid())
         tasks = set()
         while not all_done.is_set() and done + len(tasks) < jobs * 2:
             batches = await consumer.getmany(timeout_ms=100)
@@ -293,6 +310,9 @@ async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency
                 break
         await all_done.wait()
         elapsed = time.perf_counter() - started
+        own = cpu_seconds(os.getpid()) - own_at_start
+        print(f"  bare loop CPU: {1000 * own / jobs:.2f} ms per job")
+        print_helpers_cpu(helpers_at_start, jobs)
         await consumer.stop()
         await producer.stop()
     return jobs / elapsed
@@ -378,6 +398,9 @@ def broker_and_simulator(work: Path, *, local: bool = False) -> Iterator[tuple[s
         stderr=subprocess.STDOUT,
     )
     sim_url = f"http://127.0.0.1:{sim_port}"
+    HELPERS["simulator"] = sim.pid
+    if broker is not None and broker.pid_file.is_file():
+        HELPERS["broker"] = int(broker.pid_file.read_text())
     try:
         wait_for_simulator(sim_url)
         print(f"broker {bootstrap}, simulator {sim_url}, logs in {work}")
