@@ -48,6 +48,7 @@ from generation_throughput import (
     broker_and_simulator,
     cpu_seconds,
     free_port,
+    helpers_cpu,
     peak_rss_mib,
     profile,
     wait_until_consuming,
@@ -189,6 +190,7 @@ async def watch_run(
         finished: dict[str, dict[str, Any]] = {}
         async with EventStream(settings, ["generation"]) as events:
             polls_at_start, cpu_at_start = await polls_and_cpu(replicas)
+            helpers_at_start = helpers_cpu()
             started = time.monotonic()
             await publish_jobs(bootstrap, job_ids)
             watching = asyncio.create_task(all_watched(replicas, size))
@@ -202,6 +204,7 @@ async def watch_run(
                             break
             ended = time.monotonic()
             polls_at_end, cpu_at_end = await polls_and_cpu(replicas)
+            helpers_at_end = helpers_cpu()
             rss = max(peak_rss_mib(process.pid) for process, _ in replicas)
             poll_seconds = sum(
                 [await metric(port, "bria_fleet_poll_duration_seconds_sum") for _, port in replicas]
@@ -236,6 +239,8 @@ async def watch_run(
         "status_requests_per_second_watching": (polls_at_end - polls_watched)
         / (ended - watched_at),
         "mean_status_request_seconds": poll_seconds / polls_at_end,
+        "simulator_cpu_cores": (helpers_at_end["simulator"] - helpers_at_start["simulator"])
+        / elapsed,
         "detection_delay_p50": statistics.median(delays),
         "detection_delay_p95": quantile(delays, 0.95),
         "detection_delay_p99": quantile(delays, 0.99),
@@ -252,7 +257,8 @@ async def watch_run(
         f" p95 {result['detection_delay_p95']:.2f} s, p99 {result['detection_delay_p99']:.2f} s;"
         f" poll interval in force p95 {result['interval_in_force_p95']:.1f} s; delay beyond"
         f" the interval in force p95 {result['lateness_p95']:.2f} s; mean status request"
-        f" {1000 * result['mean_status_request_seconds']:.0f} ms"
+        f" {1000 * result['mean_status_request_seconds']:.0f} ms; simulator CPU"
+        f" {result['simulator_cpu_cores']:.2f} cores"
     )
     return result
 
