@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars deploy-tools \
 	test-containers
 .PHONY: monitoring monitoring-tools
+.PHONY: bench-tools
 
 setup: $(STAMP)
 
@@ -52,6 +53,10 @@ up: setup kafka-jars
 bench: setup kafka-jars
 	$(BIN)/python benchmarks/generation_throughput.py
 	$(BIN)/python benchmarks/observability_overhead.py
+
+## py-spy, for profiling the benchmarks' workers (BENCH_PY_SPY_DIR=..., watch_scale.py --profile).
+bench-tools: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 
 ## Every benchmark: throughput, replicas (scale-out, rebalance), watching thousands of
 ## operations, webhook detection delay (the whole set takes about an hour).

@@ -9,9 +9,11 @@ process, then measures in the same process tree:
 2. at zero latency, jobs per second of the worker against a bare aiokafka consume → httpx
    POST → aiokafka produce loop with the same concurrency and no guarantees;
 
-and prints both ratios and the worker's peak RSS. Requests are published before the
+and prints both ratios and the worker's peak RSS (and writes them to
+``.cache/bench/generation_throughput.json``). Requests are published before the
 consumer starts, so only consumption is timed; an untimed round of jobs runs first, with
-its own worker, to warm up the broker. Usage:
+its own worker, to warm up the broker. ``BENCH_PY_SPY_DIR=DIR`` records each worker with
+py-spy (``pip install -e '.[bench]'``) into ``DIR`` as collapsed stacks. Usage:
 
     python benchmarks/generation_throughput.py [--jobs 4000] [--concurrency 64]
 """
@@ -21,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +44,9 @@ from bria_fleet.topics_admin import create_fleet_topics, require_topics
 from bria_fleet_contracts import topics_for
 
 TOPICS = topics_for("generation")
+#: The simulator's and the broker's process ids, once started: their CPU per job is printed.
+HELPERS: dict[str, int] = {}
+RESULT = Path(".cache/bench/generation_throughput.json")
 SIM_TOKEN = "bench-token"
 
 
@@ -107,15 +113,43 @@ def start_worker(
         "BRIA_API_MAX_CONNECTIONS": str(concurrency * 2),
         "BRIA_API_MAX_KEEPALIVE_CONNECTIONS": str(concurrency * 2),
     }
-    profile = os.environ.get("BENCH_PROFILE_WORKER")
-    profiler = ["-m", "cProfile", "-o", f"{profile}.{log.stem}"] if profile else []
+    cprofile = os.environ.get("BENCH_PROFILE_WORKER")
+    profiler = ["-m", "cProfile", "-o", f"{cprofile}.{log.stem}"] if cprofile else []
     process = subprocess.Popen(
         [sys.executable, *profiler, "-m", "bria_fleet", "worker", "generation"],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
+    py_spy_dir = os.environ.get("BENCH_PY_SPY_DIR")
+    profile(process, Path(py_spy_dir) if py_spy_dir else None, log.stem)
     return process, port
+
+
+PROFILERS: list[subprocess.Popen[bytes]] = []
+
+
+def profile(process: subprocess.Popen[bytes], directory: Path | None, name: str) -> None:
+    """Record ``process`` with py-spy until it exits (collapsed stacks, for flame graphs)."""
+    if directory is None:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [py_spy, "record", "--pid", str(process.pid), "--format", "raw", "--nonblocking"]
+    command += ["--rate", "50", "-o", str(directory / f"{name}.txt")]
+    quiet = subprocess.DEVNULL
+    PROFILERS.append(subprocess.Popen(command, stdout=quiet, stderr=quiet))
+
+
+def helpers_cpu() -> dict[str, float]:
+    """CPU seconds the simulator and the broker have used so far."""
+    return {name: cpu_seconds(pid) for name, pid in HELPERS.items()}
+
+
+def print_helpers_cpu(before: dict[str, float], jobs: int) -> None:
+    after = helpers_cpu()
+    costs = [f"{name} {1000 * (after[name] - before[name]) / jobs:.2f} ms" for name in after]
+    print(f"  CPU per job of the rest of the rig: {', '.join(costs)}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -143,9 +177,11 @@ async def measure_worker(
     try:
         started = await wait_until_consuming(port, process)
         cpu_at_start = cpu_seconds(process.pid)
+        helpers_at_start = helpers_cpu()
         sampling = asyncio.create_task(sample_in_flight(port))
         finished = await waiting
         cpu_used = cpu_seconds(process.pid) - cpu_at_start
+        print_helpers_cpu(helpers_at_start, jobs)
         sampling.cancel()
         samples = await sampling
         rss = peak_rss_mib(process.pid)
@@ -259,6 +295,8 @@ async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency
                     all_done.set()
 
         started = time.perf_counter()
+        helpers_at_start = helpers_cpu()
+        own_at_start = cpu_seconds(os.getpid())
         tasks = set()
         while not all_done.is_set() and done + len(tasks) < jobs * 2:
             batches = await consumer.getmany(timeout_ms=100)
@@ -272,6 +310,9 @@ async def measure_bare_loop(bootstrap: str, sim_url: str, jobs: int, concurrency
                 break
         await all_done.wait()
         elapsed = time.perf_counter() - started
+        own = cpu_seconds(os.getpid()) - own_at_start
+        print(f"  bare loop CPU: {1000 * own / jobs:.2f} ms per job")
+        print_helpers_cpu(helpers_at_start, jobs)
         await consumer.stop()
         await producer.stop()
     return jobs / elapsed
@@ -294,7 +335,9 @@ def wait_for_simulator(sim_url: str) -> None:
     raise SystemExit("the simulator did not start")
 
 
-async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, work: Path) -> None:
+async def run_phases(
+    args: argparse.Namespace, bootstrap: str, sim_url: str, work: Path
+) -> dict[str, float]:
     await create_fleet_topics(KafkaSettings(bootstrap_servers=bootstrap), partitions=3)
     concurrency = args.concurrency
 
@@ -326,6 +369,15 @@ async def run_phases(args: argparse.Namespace, bootstrap: str, sim_url: str, wor
         f" bare consume->POST->produce loop {bare_rate:.1f} jobs/s;"
         f" ratio {worker_rate / bare_rate:.2f}; worker peak RSS {rss:.0f} MiB"
     )
+    return {
+        "latency_seconds": args.latency,
+        "concurrency": concurrency,
+        "jobs_per_second": rate,
+        "ideal_jobs_per_second": ideal,
+        "zero_latency_jobs_per_second": worker_rate,
+        "bare_loop_jobs_per_second": bare_rate,
+        "zero_latency_ratio": worker_rate / bare_rate,
+    }
 
 
 @contextlib.contextmanager
@@ -346,6 +398,9 @@ def broker_and_simulator(work: Path, *, local: bool = False) -> Iterator[tuple[s
         stderr=subprocess.STDOUT,
     )
     sim_url = f"http://127.0.0.1:{sim_port}"
+    HELPERS["simulator"] = sim.pid
+    if broker is not None and broker.pid_file.is_file():
+        HELPERS["broker"] = int(broker.pid_file.read_text())
     try:
         wait_for_simulator(sim_url)
         print(f"broker {bootstrap}, simulator {sim_url}, logs in {work}")
@@ -355,6 +410,10 @@ def broker_and_simulator(work: Path, *, local: bool = False) -> Iterator[tuple[s
         sim.wait(30)
         if broker is not None:
             broker.stop()
+            # The broker's data goes; its log stays in ``work`` with the others.
+            with contextlib.suppress(OSError):
+                broker.log_file.rename(work / "kafka.log")
+            shutil.rmtree(broker.data_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -367,8 +426,14 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-bench-"))
+    load_before = os.getloadavg()
     with broker_and_simulator(work) as (bootstrap, sim_url):
-        asyncio.run(run_phases(args, bootstrap, sim_url, work))
+        outcome = asyncio.run(run_phases(args, bootstrap, sim_url, work))
+    for profiler in PROFILERS:
+        profiler.wait(30)
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    load = {"load_average_before": load_before, "load_average_after": os.getloadavg()}
+    RESULT.write_text(json.dumps({**outcome, **load}, indent=2))
 
 
 if __name__ == "__main__":

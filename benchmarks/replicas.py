@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import signal
 import subprocess
 import tempfile
@@ -34,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
     TOPICS,
     broker_and_simulator,
+    cpu_seconds,
     publish,
     request,
     set_latency,
@@ -70,6 +72,29 @@ def stop(replicas: list[Replica]) -> None:
         process.wait(90)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Busy and total CPU time of the whole machine so far (seconds, all cores)."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK"), sum(fields[:8]) / os.sysconf(
+        "SC_CLK_TCK"
+    )
+
+
+async def histogram_mean(ports: list[int], name: str) -> float:
+    """The mean of a histogram over every replica's /metrics."""
+    total = count = 0.0
+    async with httpx.AsyncClient() as client:
+        for port in ports:
+            for line in (await client.get(f"http://127.0.0.1:{port}/metrics")).text.splitlines():
+                value = line.rpartition(" ")[2]
+                if line.startswith(f"{name}_sum"):
+                    total += float(value)
+                elif line.startswith(f"{name}_count"):
+                    count += float(value)
+    return total / count if count else float("nan")
+
+
 async def scale_out(
     bootstrap: str, sim_url: str, work: Path, count: int, args: argparse.Namespace
 ) -> dict[str, float]:
@@ -82,16 +107,46 @@ async def scale_out(
         waiting = asyncio.create_task(wait_for_events(bootstrap, TOPICS.events, set(job_ids)))
         await asyncio.sleep(1.0)
         started = time.perf_counter()
+        busy_at_start, total_at_start = machine_cpu()
+        cpu_at_start = sum(cpu_seconds(process.pid) for process, _ in replicas)
         await publish(bootstrap, TOPICS.requests, job_ids)
         finished = await waiting
+        busy, total = machine_cpu()
+        replica_cpu = sum(cpu_seconds(process.pid) for process, _ in replicas) - cpu_at_start
+        ports = [port for _, port in replicas]
+        api_call = await histogram_mean(ports, "bria_fleet_api_request_duration_seconds")
+        whole_job = await histogram_mean(
+            ports, "faststream_received_processed_messages_duration_seconds"
+        )
     finally:
         stop(replicas)
-    rate = jobs / (finished - started)
+    elapsed = finished - started
+    rate = jobs / elapsed
+    cores = os.cpu_count() or 1
+    machine = cores * (busy - busy_at_start) / (total - total_at_start)
+    # What N*C/L would be with the API calls as slow as they were measured (the simulator
+    # shares the cores); a "whole job" also counts the wait for one of the C API slots.
+    bound = count * args.concurrency / api_call
     print(
         f"scale-out: {count} replica(s) x C={args.concurrency}, latency {args.latency:g} s,"
-        f" {jobs} jobs: {rate:.1f} jobs/s; ideal N*C/L {ideal:.1f}; ratio {rate / ideal:.2f}"
+        f" {jobs} jobs: {rate:.1f} jobs/s; ideal N*C/L {ideal:.1f}; ratio {rate / ideal:.2f};"
+        f" mean API call {1000 * api_call:.0f} ms, mean whole job {1000 * whole_job:.0f} ms"
+        f" (N*C/call {bound:.1f} jobs/s, ratio {rate / bound:.2f});"
+        f" replicas' CPU {replica_cpu / elapsed:.2f} cores,"
+        f" machine busy {machine:.2f} of {cores} cores"
     )
-    return {"replicas": count, "jobs": jobs, "jobs_per_second": rate, "ideal": ideal}
+    return {
+        "replicas": count,
+        "jobs": jobs,
+        "jobs_per_second": rate,
+        "ideal": ideal,
+        "ratio": rate / ideal,
+        "mean_api_call_seconds": api_call,
+        "mean_job_seconds": whole_job,
+        "ideal_at_measured_call": bound,
+        "replicas_cpu_cores": replica_cpu / elapsed,
+        "machine_busy_cores": machine,
+    }
 
 
 @dataclass
@@ -232,8 +287,10 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-replicas-"))
+    load_before = os.getloadavg()
     with broker_and_simulator(work) as (bootstrap, sim_url):
         outcome = asyncio.run(run(args, bootstrap, sim_url, work))
+    outcome["load_average_before"], outcome["load_average_after"] = load_before, os.getloadavg()
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(outcome, indent=2))
 

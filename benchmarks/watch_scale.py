@@ -7,10 +7,17 @@ replica, and reports while they are watched:
 
 - the replica's CPU (cores) and peak RSS;
 - status requests per second, against what the poll policy implies for those durations;
-- detection delay (the API's ``updated_at`` to our ``generation.completed``) p50/p95/p99.
+- detection delay (the API's ``updated_at`` to our ``generation.completed``) p50/p95/p99,
+  and how late detection was against the poll interval in force when the operation ended.
+
+CPU is given for the whole run and for the watching phase alone (from the moment every
+job is watched to the last completion), since starting 10,000 jobs is request handling,
+not watching. ``--profile DIR`` records each replica with py-spy (``pip install -e
+'.[bench]'``) into ``DIR`` as collapsed stacks.
 
 Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
-from its start until it watches all of them. ``--replicas 3`` runs the same with three.
+from its start until it watches all of them (and then deletes those watches, so the next
+runs do not poll them too). ``--replicas 3`` runs the same with three.
 Prints one line per figure and writes ``.cache/bench/watch_scale.json``. Usage:
 
     python benchmarks/watch_scale.py [--sizes 1000 5000 10000] [--replicas 1 3]
@@ -20,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -32,27 +40,32 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
+    PROFILERS,
     SIM_TOKEN,
     TOPICS,
     broker_and_simulator,
     cpu_seconds,
     free_port,
+    helpers_cpu,
     peak_rss_mib,
+    profile,
     wait_until_consuming,
 )
 
 from bria_fleet.runtime.worker_settings import PollPolicy
 from bria_fleet.settings import KafkaSettings
 from bria_fleet.submitting import EventStream
-from bria_fleet.topics_admin import create_fleet_topics
+from bria_fleet.topics_admin import create_fleet_topics, require_topics
 from bria_fleet_contracts import is_terminal
 
 RESULT = Path(".cache/bench/watch_scale.json")
 POLICY = PollPolicy(first_delay=5.0, growth=1.5, cap=30.0, jitter=0.2, deadline=7200.0)
 Replica = tuple[subprocess.Popen[bytes], int]
+OPERATIONS = TOPICS.operations
 WATCHES = 'bria_fleet_watches{kind="generation"}'
+STARTED = 'bria_fleet_jobs_total{domain="generation",outcome="watching"}'
 
 
 def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
@@ -117,14 +130,29 @@ async def publish_jobs(bootstrap: str, job_ids: list[str]) -> None:
         await producer.stop()
 
 
-def ideal_polls(duration: float) -> float:
-    """Status requests the policy implies for an operation of ``duration`` (mean jitter)."""
-    scale = 1.0 - POLICY.jitter / 2
-    elapsed, polls = 0.0, 0
+def policy_schedule(duration: float, draws: random.Random) -> tuple[int, float]:
+    """Status requests the policy makes for an operation of ``duration`` (the last one
+    sees it finished), and the interval between the last two: the interval in force."""
+    elapsed, polls, interval = 0.0, 0, 0.0
     while elapsed < duration:
-        elapsed += min(POLICY.cap, POLICY.first_delay * POLICY.growth**polls) * scale
+        interval = POLICY.delay(polls, draws.random())
+        elapsed += interval
         polls += 1
-    return float(polls)
+    return polls, interval
+
+
+def ideal_polls(durations: list[float], rounds: int = 8) -> tuple[float, list[float]]:
+    """Expected status requests for these durations (averaged over ``rounds`` jitter draws)
+    and each operation's expected poll interval in force when it ended."""
+    draws = random.Random(15)
+    total = 0.0
+    intervals = [0.0] * len(durations)
+    for _ in range(rounds):
+        for n, duration in enumerate(durations):
+            polls, interval = policy_schedule(duration, draws)
+            total += polls
+            intervals[n] += interval / rounds
+    return total / rounds, intervals
 
 
 def _instant(stamp: str) -> datetime:
@@ -134,6 +162,11 @@ def _instant(stamp: str) -> datetime:
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+async def polls_and_cpu(replicas: list[Replica]) -> tuple[float, float]:
+    polls = sum([await metric(port, "bria_fleet_poll_requests_total") for _, port in replicas])
+    return polls, sum(cpu_seconds(process.pid) for process, _ in replicas)
 
 
 async def watch_run(
@@ -146,6 +179,8 @@ async def watch_run(
         start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log")
         for _ in range(replicas_count)
     ]
+    for n, (process, _) in enumerate(replicas):
+        profile(process, args.profile, f"watch-{size}-{replicas_count}-{n}")
     try:
         for process, port in replicas:
             await wait_until_consuming(port, process)
@@ -154,12 +189,11 @@ async def watch_run(
         settings = KafkaSettings(bootstrap_servers=bootstrap)
         finished: dict[str, dict[str, Any]] = {}
         async with EventStream(settings, ["generation"]) as events:
-            await publish_jobs(bootstrap, job_ids)
-            polls_at_start = sum(
-                [await metric(port, "bria_fleet_poll_requests_total") for _, port in replicas]
-            )
-            cpu_at_start = sum(cpu_seconds(process.pid) for process, _ in replicas)
+            polls_at_start, cpu_at_start = await polls_and_cpu(replicas)
+            helpers_at_start = helpers_cpu()
             started = time.monotonic()
+            await publish_jobs(bootstrap, job_ids)
+            watching = asyncio.create_task(all_watched(replicas, size))
             pending = set(job_ids)
             async with asyncio.timeout(args.base_seconds + args.spread + 600):
                 async for event in events:
@@ -168,15 +202,17 @@ async def watch_run(
                         finished[event["job_id"]] = event
                         if not pending:
                             break
-            elapsed = time.monotonic() - started
-            cpu = sum(cpu_seconds(process.pid) for process, _ in replicas) - cpu_at_start
-            polls = (
-                sum([await metric(port, "bria_fleet_poll_requests_total") for _, port in replicas])
-                - polls_at_start
-            )
+            ended = time.monotonic()
+            polls_at_end, cpu_at_end = await polls_and_cpu(replicas)
+            helpers_at_end = helpers_cpu()
             rss = max(peak_rss_mib(process.pid) for process, _ in replicas)
+            poll_seconds = sum(
+                [await metric(port, "bria_fleet_poll_duration_seconds_sum") for _, port in replicas]
+            )
+            watched_at, polls_watched, cpu_watched = await watching
     finally:
         stop(replicas)
+    elapsed = ended - started
     delays, durations = [], []
     async with httpx.AsyncClient(headers={"api_token": SIM_TOKEN}) as client:
         for event in finished.values():
@@ -186,30 +222,58 @@ async def watch_run(
             done, created = _instant(status["updated_at"]), _instant(status["created_at"])
             delays.append((_instant(event["occurred_at"]) - done).total_seconds())
             durations.append((done - created).total_seconds())
-    ideal = sum(ideal_polls(d) for d in durations)
+    ideal, intervals = ideal_polls(durations)
+    lateness = [delay - interval for delay, interval in zip(delays, intervals, strict=True)]
+    polls = polls_at_end - polls_at_start
     result = {
         "watches": size,
         "replicas": replicas_count,
-        "cpu_cores": cpu / elapsed,
+        "seconds": elapsed,
+        "cpu_cores": (cpu_at_end - cpu_at_start) / elapsed,
+        "seconds_to_watch_all": watched_at - started,
+        "cpu_cores_watching": (cpu_at_end - cpu_watched) / (ended - watched_at),
         "peak_rss_mib": rss,
         "status_requests_per_second": polls / elapsed,
         "ideal_requests_per_second": ideal / elapsed,
+        "status_requests_ratio": polls / ideal,
+        "status_requests_per_second_watching": (polls_at_end - polls_watched)
+        / (ended - watched_at),
+        "mean_status_request_seconds": poll_seconds / polls_at_end,
+        "simulator_cpu_cores": (helpers_at_end["simulator"] - helpers_at_start["simulator"])
+        / elapsed,
         "detection_delay_p50": statistics.median(delays),
         "detection_delay_p95": quantile(delays, 0.95),
         "detection_delay_p99": quantile(delays, 0.99),
+        "interval_in_force_p95": quantile(intervals, 0.95),
+        "lateness_p95": quantile(lateness, 0.95),
     }
     print(
-        f"{size} watches, {replicas_count} replica(s): CPU {result['cpu_cores']:.2f} cores,"
-        f" peak RSS {rss:.0f} MiB; status requests {result['status_requests_per_second']:.1f}/s"
-        f" against {result['ideal_requests_per_second']:.1f}/s the policy implies"
+        f"{size} watches, {replicas_count} replica(s): CPU {result['cpu_cores']:.2f} cores over"
+        f" the run ({elapsed:.0f} s; all watched after {result['seconds_to_watch_all']:.0f} s),"
+        f" {result['cpu_cores_watching']:.2f} cores while watching; peak RSS {rss:.0f} MiB;"
+        f" status requests {result['status_requests_per_second']:.1f}/s against"
+        f" {result['ideal_requests_per_second']:.1f}/s the policy implies"
         f" (ratio {polls / ideal:.2f}); detection delay p50 {result['detection_delay_p50']:.2f} s,"
-        f" p95 {result['detection_delay_p95']:.2f} s, p99 {result['detection_delay_p99']:.2f} s"
+        f" p95 {result['detection_delay_p95']:.2f} s, p99 {result['detection_delay_p99']:.2f} s;"
+        f" poll interval in force p95 {result['interval_in_force_p95']:.1f} s; delay beyond"
+        f" the interval in force p95 {result['lateness_p95']:.2f} s; mean status request"
+        f" {1000 * result['mean_status_request_seconds']:.0f} ms; simulator CPU"
+        f" {result['simulator_cpu_cores']:.2f} cores"
     )
     return result
 
 
+async def all_watched(replicas: list[Replica], size: int) -> tuple[float, float, float]:
+    """Wait until every job has started its watch; then the time, polls and CPU so far."""
+    while sum([await metric(port, STARTED) for _, port in replicas]) < size:  # noqa: ASYNC110
+        await asyncio.sleep(0.5)
+    now = time.monotonic()
+    polls, cpu = await polls_and_cpu(replicas)
+    return now, polls, cpu
+
+
 async def adopt_run(
-    bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int
+    bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int, args: Any
 ) -> dict[str, Any]:
     async with httpx.AsyncClient() as client:
         answer = await client.put(f"{sim_url}/_sim/timing", json={"generation_seconds": 3600.0})
@@ -217,27 +281,86 @@ async def adopt_run(
     first = start_replica(bootstrap, sim_url, work / "adopt-0.log")
     await wait_until_consuming(first[1], first[0])
     job_ids = [f"adopt-{uuid.uuid4().hex[:6]}-{n}" for n in range(size)]
+    published = time.monotonic()
     await publish_jobs(bootstrap, job_ids)
     while await metric(first[1], WATCHES) < size:  # noqa: ASYNC110
         await asyncio.sleep(0.5)
+    begun = (published + time.monotonic()) / 2  # when the watches began, on average
     stop([first])
     started = time.monotonic()
     replicas = [
         start_replica(bootstrap, sim_url, work / f"adopt-{n + 1}.log")
         for n in range(replicas_count)
     ]
+    for n, (process, _) in enumerate(replicas):
+        profile(process, args.profile, f"adopt-{size}-{replicas_count}-{n}")
     try:
         for process, port in replicas:
             await wait_until_consuming(port, process)
         while sum([await metric(port, WATCHES) for _, port in replicas]) < size:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         seconds = time.monotonic() - started
+        # What the new owner does next: the first poll interval after adopting.
+        polls_before, cpu_before = await polls_and_cpu(replicas)
+        age = time.monotonic() + args.after_adopt / 2 - begun
+        await asyncio.sleep(args.after_adopt)
+        polls_after, cpu_after = await polls_and_cpu(replicas)
     finally:
         stop(replicas)
+    await forget_watches(bootstrap, set(job_ids))
+    rate = (polls_after - polls_before) / args.after_adopt
+    # The policy's rate for watches of that age: one request per interval in force.
+    implied = size / POLICY.delay(POLICY.polls_within(age), 0.5)
+    cores = (cpu_after - cpu_before) / args.after_adopt
     print(
-        f"adopting {size} watches with {replicas_count} new replica(s): {seconds:.1f} s from start"
+        f"adopting {size} watches with {replicas_count} new replica(s): {seconds:.1f} s from"
+        f" start; the next {args.after_adopt:g} s: {rate:.0f} status requests/s (the policy"
+        f" implies {implied:.0f}/s for watches {age:.0f} s old), CPU {cores:.2f} cores"
     )
-    return {"watches": size, "replicas": replicas_count, "adopt_seconds": seconds}
+    return {
+        "watches": size,
+        "replicas": replicas_count,
+        "adopt_seconds": seconds,
+        "requests_per_second_after": rate,
+        "implied_requests_per_second": implied,
+        "cpu_cores_after": cores,
+    }
+
+
+async def forget_watches(bootstrap: str, job_ids: set[str]) -> None:
+    """Tombstone the watches of ``job_ids`` (hour-long operations), so that later runs do not
+    find them still polled."""
+    described = await require_topics(KafkaSettings(bootstrap_servers=bootstrap), [OPERATIONS])
+    partitions = [TopicPartition(OPERATIONS, p) for p in described[OPERATIONS]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    live: dict[bytes, int] = {}
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
+                for message in messages:
+                    if message.key is None:
+                        continue
+                    if message.value is None:
+                        live.pop(message.key, None)
+                    elif json.loads(message.value).get("job_id") in job_ids:
+                        live[message.key] = tp.partition
+    finally:
+        await consumer.stop()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sends = [
+            await producer.send(OPERATIONS, None, key=key, partition=partition)
+            for key, partition in live.items()
+            if key.startswith(b"generation:")
+        ]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
 
 
 async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, Any]:
@@ -248,7 +371,8 @@ async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, 
             outcome["watching"].append(
                 await watch_run(bootstrap, sim_url, work, size, replicas, args)
             )
-        outcome["adopting"].append(await adopt_run(bootstrap, sim_url, work, args.adopt, replicas))
+        adopted = await adopt_run(bootstrap, sim_url, work, args.adopt, replicas, args)
+        outcome["adopting"].append(adopted)
     return outcome
 
 
@@ -259,13 +383,22 @@ def main() -> None:
     parser.add_argument("--base-seconds", type=float, default=60.0)
     parser.add_argument("--spread", type=float, default=120.0, help="seconds of random spread")
     parser.add_argument("--adopt", type=int, default=10000, help="watches for the adoption run")
+    parser.add_argument("--after-adopt", type=float, default=30.0, help="seconds watched after")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
+    parser.add_argument("--output", type=Path, default=RESULT, help="the JSON result file")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bria-watch-"))
-    with broker_and_simulator(work, local=True) as (bootstrap, sim_url):
-        outcome = asyncio.run(run(args, bootstrap, sim_url, work))
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(outcome, indent=2))
+    load_before = os.getloadavg()
+    try:
+        with broker_and_simulator(work, local=True) as (bootstrap, sim_url):
+            outcome = asyncio.run(run(args, bootstrap, sim_url, work))
+    finally:
+        for profiler in PROFILERS:
+            profiler.wait(30)
+    outcome["load_average_before"], outcome["load_average_after"] = load_before, os.getloadavg()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(outcome, indent=2))
 
 
 if __name__ == "__main__":

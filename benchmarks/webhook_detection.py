@@ -13,6 +13,7 @@ writes ``.cache/bench/webhook_detection.json``. Usage:
 import argparse
 import asyncio
 import json
+import shutil
 import socket
 import statistics
 import uuid
@@ -87,11 +88,14 @@ def _measure(jobs: int, generation_seconds: float, webhooks: bool, workdir: Path
         log_dir=workdir / "logs",
         worker_env=env,
     )
-    with Stack(options) as stack:
-        httpx.put(
-            f"{stack.api_base_url}/_sim/timing", json={"generation_seconds": generation_seconds}
-        ).raise_for_status()
-        return asyncio.run(_run_jobs(stack, jobs))
+    try:
+        with Stack(options) as stack:
+            httpx.put(
+                f"{stack.api_base_url}/_sim/timing", json={"generation_seconds": generation_seconds}
+            ).raise_for_status()
+            return asyncio.run(_run_jobs(stack, jobs))
+    finally:
+        shutil.rmtree(options.kafka_data_dir, ignore_errors=True)  # the broker's data, not logs
 
 
 def _summary(delays: list[float]) -> dict[str, float]:

@@ -89,6 +89,14 @@ class _Outbox:
         self.calls.append(("publish", messages))
         self._maybe_fail(max(len(str(m.value)) for m in messages))
 
+    async def put_many(self, topic: str, records: list[OperationRecord]) -> None:
+        for record in records:
+            await self.put(topic, record)
+
+    async def publish_traced(self, groups: list[tuple[list[OutboundMessage], Any]]) -> None:
+        for messages, _ in groups:
+            await self.publish(messages)
+
 
 def _journal(outbox: _Outbox, limit: int = LIMIT) -> Journal:
     return Journal("generation", cast(Any, outbox), limit)

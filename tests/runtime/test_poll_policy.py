@@ -44,3 +44,12 @@ def test_poll_policies_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
 
     assert settings.poll_policy("training").cap == 2.0
     assert settings.poll_policy("generation") == WorkerSettings().poll_policies["generation"]
+
+
+def test_polls_within_counts_the_polls_the_schedule_makes_in_that_time() -> None:
+    policy = PollPolicy(first_delay=1.0, growth=2.0, cap=5.0, jitter=0.0, deadline=600.0)
+    # Polls at 1, 3, 7, 12, 17, 22, ... seconds.
+
+    counts = [policy.polls_within(t) for t in (0.5, 1.0, 6.9, 7.0, 17.0, 100.0)]
+
+    assert counts == [0, 1, 2, 3, 5, 21]

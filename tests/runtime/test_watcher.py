@@ -1,6 +1,7 @@
 """The watcher in process: a fake table and journal, the simulator over ASGI, no broker."""
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any, cast
 
@@ -125,3 +126,54 @@ async def test_a_nudge_for_a_watch_owned_elsewhere_is_written_to_its_partition()
         watcher = _watcher(logic, api, table, journal, settings)
         await watcher.nudge("generation:r1:gen-1", 2)  # partition 2 is not this process's
     assert journal.nudged == [("generation:r1:gen-1", 2)]
+
+
+async def test_adopted_watches_are_spread_over_the_interval_not_polled_at_once() -> None:
+    # Forty operations started an hour ago, polled every minute by their previous owner:
+    # their new owner must not send forty status requests the moment it adopts them.
+    minute = PollPolicy(first_delay=5, growth=2.0, cap=60, jitter=0.2, deadline=7200)
+    settings = WorkerSettings(poll_policies={WATCH_KIND: minute})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    hour_ago = utcnow() - timedelta(hours=1)
+    for n in range(40):
+        watch = _watch(f"request-{n}").model_copy(
+            update={"job_id": f"gen-{n}", "started_at": hour_ago}
+        )
+        table.watched[watch.job_id] = watch
+    asked: list[str] = []
+    async with sim_api() as api:
+        status_of = api.get_async_result
+
+        async def counted(request_id: str) -> Any:
+            asked.append(request_id)
+            return await status_of(request_id)
+
+        setattr(api, "get_async_result", counted)  # noqa: B010
+        watcher = _watcher(logic, api, table, journal, settings)
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            await asyncio.sleep(0.5)
+        finally:
+            await watcher.stop()
+    assert len(asked) < 10, asked  # about 40 * 0.5 s / 54 s expected
+
+
+async def test_the_next_poll_is_due_a_delay_after_the_last_was_due_not_after_it_ended() -> None:
+    # A status request that was slow (or waited for a poll slot) must not stretch the
+    # schedule: the policy's delays count from when each poll was due.
+    every_ten = PollPolicy(first_delay=10, growth=1.0, cap=10, jitter=0.0, deadline=600)
+    settings = WorkerSettings(poll_policies={WATCH_KIND: every_ten})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    watch = _watch("request-1")
+    async with sim_api() as api:
+        watcher = _watcher(logic, api, table, journal, settings)
+        watcher._schedule(watch, 0)
+        entry = watcher._scheduled[watch.key]
+        was_due = time.monotonic() - 3.0  # polled 3 s late
+        entry.due, entry.polling = was_due, True
+        watcher._reschedule(watch.key, entry)
+        assert entry.due == was_due + 10.0
+        entry.due, entry.polling = time.monotonic() - 30.0, True  # further behind than a delay
+        watcher._reschedule(watch.key, entry)
+        assert entry.due <= time.monotonic()

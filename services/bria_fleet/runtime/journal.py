@@ -23,6 +23,7 @@ from bria_fleet.runtime.bounds import (
     record_size,
 )
 from bria_fleet.runtime.events import event_message, failure_message
+from bria_fleet.runtime.group_commit import FinishGroups
 from bria_fleet.runtime.outbox import Outbox, encoded_value
 from bria_fleet.runtime.outcomes import EventSpec
 from bria_fleet.runtime.records import (
@@ -64,16 +65,24 @@ class Journal:
         self._topics = topics_for(domain)
         self._outbox = outbox
         self._max_record_bytes = max_record_bytes
+        self._finishing = FinishGroups(outbox, self._topics.operations)
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
         """Record how ``job_id`` ended, then publish its messages.
 
+        Jobs finishing at about the same time share these two writes (group commit: see
+        ``runtime.group_commit``); the order for each job stays the finished record first.
         An outcome too large for Kafka (its record or one of its messages) is replaced by a
         short ``<domain>.failed`` event with code ``output_too_large``, never retried.
         """
         record = FinishedRecord(job_id=job_id, messages=list(messages))
         problem = self._oversized(record)
         if problem is None:
+            try:
+                await self._durably(self._finishing.finish, record, messages)
+                return
+            except UnwritableRecordError:
+                pass  # perhaps another job's outcome in the group: this one is tried alone
             try:
                 await self._durably(self._outbox.put, self._topics.operations, record)
                 await self.publish(messages)

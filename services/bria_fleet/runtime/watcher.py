@@ -67,7 +67,8 @@ class Watcher(Generic[RequestT]):
 
     Ordering contract: at most one poll of a watch is in flight at a time; a watch is polled
     again only after the previous poll's outcome (state write-back or terminal events) is
-    durable in Kafka.
+    durable in Kafka. The next poll is due the policy's delay after the previous one was
+    due (or at once, if that has passed).
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class Watcher(Generic[RequestT]):
         self._settings = settings
         self._owned: set[int] = set()
         self._scheduled: dict[str, _Scheduled[RequestT]] = {}
+        self._counts: Counter[str] = Counter()  # scheduled watches by kind, for the gauge
         self._heap: list[tuple[float, int, str]] = []
         self._sequence = itertools.count()
         self._wake = asyncio.Event()
@@ -135,7 +137,7 @@ class Watcher(Generic[RequestT]):
         await self._table.sync()
         self._owned |= partitions
         for partition, watch in self._table.watches_in(partitions):
-            self._schedule(watch, partition)
+            self._schedule(watch, partition, adopted=True)
         for partition, watch_key in self._table.nudges_in(partitions):
             self._on_nudge(watch_key, partition)
         self._update_gauges()
@@ -177,7 +179,7 @@ class Watcher(Generic[RequestT]):
         self._owned -= partitions
         for key, entry in list(self._scheduled.items()):
             if entry.partition in partitions:
-                del self._scheduled[key]
+                self._unschedule(key)
         self._update_gauges()
 
     def _on_table_change(self, key: str, partition: int, watch: WatchRecord | None) -> None:
@@ -185,11 +187,11 @@ class Watcher(Generic[RequestT]):
             return
         if watch is not None:
             self._schedule(watch, partition)
-        elif key in self._scheduled:
-            del self._scheduled[key]
+        else:
+            self._unschedule(key)
         self._update_gauges()
 
-    def _schedule(self, watch: WatchRecord, partition: int) -> None:
+    def _schedule(self, watch: WatchRecord, partition: int, *, adopted: bool = False) -> None:
         entry = self._scheduled.get(watch.key)
         if entry is not None:
             entry.watch = watch
@@ -197,9 +199,25 @@ class Watcher(Generic[RequestT]):
         policy = self._settings.poll_policy(watch.kind)
         since_start = (utcnow() - watch.started_at).total_seconds()
         first = policy.delay(watch.polls, self._random.random())
-        due = time.monotonic() + max(0.0, first - since_start if watch.polls == 0 else first)
+        if watch.polls == 0 and since_start < first:
+            wait = first - since_start
+        elif adopted:
+            # When the previous owner last polled is not recorded: spread the adopted watches
+            # over the interval the policy has reached, rather than polling them all at once.
+            polls = max(watch.polls, policy.polls_within(since_start))
+            wait = self._random.random() * policy.delay(polls, self._random.random())
+            watch = watch.model_copy(update={"polls": polls})
+        else:
+            wait = 0.0 if watch.polls == 0 else first
+        due = time.monotonic() + wait
         self._scheduled[watch.key] = _Scheduled(watch, partition, due)
+        self._counts[watch.kind] += 1
         self._push(watch.key, due)
+
+    def _unschedule(self, key: str) -> None:
+        entry = self._scheduled.pop(key, None)
+        if entry is not None:
+            self._counts[entry.watch.kind] -= 1
 
     def _push(self, key: str, due: float) -> None:
         heapq.heappush(self._heap, (due, next(self._sequence), key))
@@ -283,8 +301,14 @@ class Watcher(Generic[RequestT]):
         if self._scheduled.get(key) is not entry:
             return
         policy = self._settings.poll_policy(entry.watch.kind)
-        delay = 0.0 if entry.poll_again else policy.delay(entry.watch.polls, self._random.random())
-        entry.due = time.monotonic() + delay
+        now = time.monotonic()
+        if entry.poll_again:
+            entry.due = now
+        else:
+            # From when this poll was due, not from when it ended: a slow status request or
+            # a wait for a poll slot does not stretch the schedule the policy sets.
+            delay = policy.delay(entry.watch.polls, self._random.random())
+            entry.due = max(now, entry.due + delay)
         entry.polling = entry.poll_again = False
         self._push(key, entry.due)
 
@@ -297,7 +321,7 @@ class Watcher(Generic[RequestT]):
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
         self._observe_duration(watch, "completed")
         await self._journal.tombstone(watch.key)
-        self._scheduled.pop(watch.key, None)
+        self._unschedule(watch.key)
 
     async def _fail(self, entry: _Scheduled[RequestT], error: FailureError) -> None:
         watch = entry.watch
@@ -307,7 +331,7 @@ class Watcher(Generic[RequestT]):
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
         self._observe_duration(watch, error.code)
         await self._journal.tombstone(watch.key)
-        self._scheduled.pop(watch.key, None)
+        self._unschedule(watch.key)
 
     def _observe_duration(self, watch: WatchRecord, outcome: str) -> None:
         seconds = (utcnow() - watch.started_at).total_seconds()
@@ -349,6 +373,5 @@ class Watcher(Generic[RequestT]):
         return task
 
     def _update_gauges(self) -> None:
-        counts = Counter(entry.watch.kind for entry in self._scheduled.values())
         for kind in self._logic.watch_kinds:
-            metrics.WATCHES.labels(kind).set(counts.get(kind, 0))
+            metrics.WATCHES.labels(kind).set(self._counts.get(kind, 0))

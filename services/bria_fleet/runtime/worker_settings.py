@@ -32,6 +32,22 @@ class PollPolicy(BaseModel):
         base = min(self.cap, self.first_delay * self.growth ** min(polls_done, 64))
         return base * (1.0 - self.jitter * random_fraction)
 
+    def polls_within(self, elapsed: float) -> int:
+        """About how many polls the policy makes in its first ``elapsed`` seconds (mean jitter).
+
+        A watch record keeps its poll count only as of its last state change, so a new owner
+        estimates from the operation's age how far along the schedule it is.
+        """
+        polls, spent = 0, 0.0
+        while True:
+            step = self.delay(polls, 0.5)
+            if spent + step > elapsed:
+                return polls
+            if step >= self.delay(64, 0.5):  # at the cap: every further step is the same
+                return polls + int((elapsed - spent) // step)
+            spent += step
+            polls += 1
+
 
 def _default_poll_policies() -> dict[str, PollPolicy]:
     return {
