@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: setup test test-fast lint format demo up bench bench-all clean kafka-jars deploy-tools \
 	test-containers
 .PHONY: monitoring monitoring-tools
+.PHONY: test-reliability
 
 setup: $(STAMP)
 
@@ -34,6 +35,12 @@ test: setup kafka-jars deploy-tools monitoring-tools
 ## Only the fast tests that need no broker and no containers.
 test-fast: setup deploy-tools
 	$(BIN)/python -m pytest -m "not integration and not containers"
+
+## The fleet reliability suite at full size (kills, scale-up and leave during 20 s calls,
+## broker restart, API storm, stop reasons, pipelines, secrets; up to ~20 minutes). A
+## smaller slice of it runs in `make test`. Figures: .cache/reliability/figures-full.json.
+test-reliability: setup kafka-jars
+	RELIABILITY_SCALE=full $(BIN)/python -m pytest tests/reliability -m reliability
 
 ## Only the tests that build and run the images, the chart and the compose file in podman.
 test-containers: setup kafka-jars deploy-tools
