@@ -15,6 +15,7 @@ import json
 import signal
 import subprocess
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -141,6 +142,10 @@ class Simulator:
             await asyncio.gather(self._collector, return_exceptions=True)
         await self._read_once()
 
+    async def catch_up(self) -> None:
+        """Read the calls answered since the last read (before judging on the log)."""
+        await self._read_once()
+
     async def _collect(self) -> None:
         while True:
             with contextlib.suppress(httpx.HTTPError):
@@ -188,14 +193,14 @@ class Replicas:
     kills: list[float] = field(default_factory=list)  # wall-clock times of SIGKILLs
 
     def _new(self) -> WorkerProcess:
-        number = len(self.live) + len(self.ended)
-        log = self.log_dir / f"worker-{self.domain}-{number}.log"
-        return WorkerProcess(self.domain, dict(self.env), log).start()
+        log = self.log_dir / f"worker-{self.domain}-{uuid.uuid4().hex[:8]}.log"
+        worker = WorkerProcess(self.domain, dict(self.env), log).start()
+        self.live.append(worker)
+        return worker
 
     async def add(self, count: int = 1) -> list[WorkerProcess]:
         """Start ``count`` more replicas and wait until each is consuming."""
         added = [self._new() for _ in range(count)]
-        self.live += added
         for worker in added:
             await worker.wait_ready(120.0)
         return added
@@ -354,10 +359,12 @@ def outcome_figures(log: EventLog, job_ids: list[str]) -> dict[str, Any]:
         duplicate_records += len(records) - len(distinct)
         kinds[next(iter(distinct.values()))["type"]] += 1
     completed = sum(n for kind, n in kinds.items() if kind.endswith(".completed"))
+    failed = sum(n for kind, n in kinds.items() if kind.endswith(".failed"))
     return {
         "jobs": len(job_ids),
         "completed": completed,
-        "failed": len(job_ids) - lost - completed,
+        "failed": failed,
+        "other_terminal": len(job_ids) - lost - completed - failed,
         "lost": lost,
         "jobs_with_two_different_terminal_events": conflicting,
         "duplicate_terminal_records": duplicate_records,

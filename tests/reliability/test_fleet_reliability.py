@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bria_fleet.topics_admin import require_topics
 from tests.reliability.conftest import SCALE, Fleet
 from tests.reliability.fleet_harness import (
     EventLog,
@@ -131,6 +132,7 @@ async def test_kills_during_calls(fresh: Fleet, event_log: EventLogFor, figures:
         await replicas.add(1)
     last = await log.wait_terminal(jobs, within=TIMEOUT - 120)
 
+    await fleet.sim.catch_up()
     repeated = repeated_calls(fleet.sim, jobs)
     unexplained = [j for j in repeated if not in_flight_at_a_kill(fleet, log, j, replicas.kills)]
     figures.add(
@@ -184,6 +186,7 @@ async def test_scale_up_and_graceful_leave_during_long_calls(
     leave_seconds = time.monotonic() - left_at
     last = await log.wait_terminal(jobs, within=TIMEOUT - 4 * latency - 60)
 
+    await fleet.sim.catch_up()
     repeated = repeated_calls(fleet.sim, jobs)
     figures.add(
         latency_seconds=latency,
@@ -226,6 +229,7 @@ async def test_broker_restart_with_jobs_in_flight(
     back = time.time()
     last = await log.wait_terminal(jobs, within=TIMEOUT - 60)
 
+    await fleet.sim.catch_up()
     repeated = repeated_calls(fleet.sim, jobs)
     exited = [w.process.returncode for w in replicas.live if w.process and w.process.poll()]
     figures.add(
@@ -267,7 +271,7 @@ async def test_api_storm(fresh: Fleet, event_log: EventLogFor, figures: Figures)
     await asyncio.sleep(phase)
     fleet.sim.set_faults(**calm)
     await asyncio.sleep(phase)
-    limits = [{"pattern": GENERATION_PATHS, "allowed": 20, "burst": 10, "retry_after_seconds": 1}]
+    limits = [{"pattern": GENERATION_PATHS, "allowed": 10, "burst": 10, "retry_after_seconds": 1}]
     fleet.sim.set_faults(**calm, rate_limits=limits)
     await asyncio.sleep(phase)
     fleet.sim.set_faults(**calm)
@@ -319,11 +323,14 @@ def example(domain: str, op: str, job_id: str, **changes: Any) -> dict[str, Any]
     return request
 
 
-async def wait_for(condition: Callable[[], bool], within: float, what: str) -> None:
+async def wait_for(
+    condition: Callable[[], bool], within: float, what: str | Callable[[], str]
+) -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {within:g} s waiting for {what}")
+            described = what if isinstance(what, str) else what()
+            pytest.fail(f"timed out after {within:g} s waiting for {described}")
         await asyncio.sleep(0.3)
 
 
@@ -340,7 +347,12 @@ async def test_stop_reasons_across_training_replicas(
     trains = run_ids("train", SIZE.trainings)
     run = uuid.uuid4().hex[:6]
     requests = [
-        example("training", "train_model", job, model={"name": f"rel-{run}-{n}"})
+        example(
+            "training",
+            "train_model",
+            job,
+            model={"name": f"rel-{run}-{n}", "training_version": "light"},
+        )
         for n, job in enumerate(trains)
     ]
     await publish(fleet.broker.settings, "training", requests)
@@ -349,7 +361,13 @@ async def test_stop_reasons_across_training_replicas(
         started = [s for s in log.events(job) if s.value["type"] == "training.started"]
         return str(started[0].value["data"]["model_id"]) if started else None
 
-    await wait_for(lambda: all(model_of(j) for j in trains), 120, "training.started")
+    await wait_for(
+        lambda: all(model_of(j) or log.terminal(j) for j in trains),
+        120,
+        "training.started",
+    )
+    ended_early = {j: list(log.terminal(j).values()) for j in trains if log.terminal(j)}
+    assert not ended_early, f"trainings ended before the stop: {ended_early}"
     models = {job: str(model_of(job)) for job in trains}
     half = len(trains) // 2
     stops = {job: f"{job}-stop" for job in trains}
@@ -484,11 +502,8 @@ async def scan_every_topic(fleet: Fleet, token: bytes) -> tuple[int, int]:
     await consumer.start()
     try:
         topics = sorted(await consumer.topics())
-        partitions = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(consumer.partitions_for_topic(t) or ())
-        ]
+        described = await require_topics(fleet.broker.settings, topics)
+        partitions = [TopicPartition(t, p) for t, ps in described.items() for p in ps]
         ends = await consumer.end_offsets(partitions)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -496,16 +511,13 @@ async def scan_every_topic(fleet: Fleet, token: bytes) -> tuple[int, int]:
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
             batches = await consumer.getmany(timeout_ms=1000)
-            for tp, messages in batches.items():
+            for messages in batches.values():
                 for message in messages:
                     records += 1
                     parts = [message.key or b"", message.value or b""]
                     parts += [name.encode() + value for name, value in message.headers]
                     hits += sum(part.count(token) for part in parts)
-                if messages and messages[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-            if not batches and all(await consumer.position(tp) >= ends[tp] for tp in remaining):
-                break
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
         return records, hits
     finally:
         await consumer.stop()
