@@ -7,22 +7,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aiokafka import (
-    AIOKafkaConsumer,
-    AIOKafkaProducer,
-    ConsumerRebalanceListener,
-    ConsumerRecord,
-)
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.middlewares import AckPolicy
 from faststream_concurrent_aiokafka import (
+    ConsumerRebalanceListener,
     KafkaConcurrentProcessingMiddleware,
     initialize_concurrent_processing,
     stop_concurrent_processing,
 )
+from faststream_concurrent_aiokafka.consts import PROCESSING_CONTEXT_KEY
+from faststream_concurrent_aiokafka.processing import KafkaConcurrentHandler
 
 from bria_fleet import metrics, tracing
 from bria_fleet.api import BriaApi, create_api
@@ -59,15 +57,25 @@ class _Running:
     watcher: Watcher[Any]
 
 
-class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, worker: "Worker") -> None:
+# Kafka waits this much longer than a replica's hand-back for it to rejoin the group.
+REJOIN_MARGIN_SECONDS = 15.0
+
+
+class _AssignmentListener(ConsumerRebalanceListener):
+    """Hands revoked partitions back only once their jobs in flight have finished.
+
+    A subclass of faststream-concurrent-aiokafka's listener only so that the library does
+    not wrap it in its own, which would commit before the jobs finish.
+    """
+
+    def __init__(self, worker: "Worker") -> None:  # the base class's committer is not used
         self._worker = worker
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
-        pass
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:  # type: ignore[override]
+        await self._worker.partitions_revoked(revoked)
 
-    async def on_partitions_assigned(self, assigned: object) -> None:
-        self._worker.partitions_assigned()
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:  # type: ignore[override]
+        self._worker.partitions_assigned(assigned)
 
 
 def request_middlewares(domain: Domain, turns: RecordTurns) -> list[Any]:
@@ -163,6 +171,10 @@ class Worker:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             listener=_AssignmentListener(self),
+            # aiokafka waits for the listener before rejoining; the group must wait as long.
+            rebalance_timeout_ms=int(
+                (self.settings.graceful_timeout + REJOIN_MARGIN_SECONDS) * 1000
+            ),
             decoder=_consumer_record,
         )
         self.subscriber(self._on_request)
@@ -194,11 +206,28 @@ class Worker:
         finally:
             self._backlog.finished(received)
 
-    def partitions_assigned(self) -> None:
+    def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """The request consumer got a new assignment."""
         self._assigned_once = True
         if self._running is not None:
-            self._running.runner.partitions_assigned()
+            self._running.runner.partitions_assigned((tp.topic, tp.partition) for tp in assigned)
+
+    async def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """The request consumer is about to lose ``revoked``: let their jobs in flight
+        finish (within the graceful timeout), hand back those not started, commit.
+
+        So a rebalance (a replica joining or leaving) repeats no API call: the new owners
+        start from the first record this replica did not finish.
+        """
+        running = self._running
+        if running is None or not revoked:
+            return
+        timeout = self.settings.graceful_timeout
+        await running.runner.hand_back([(tp.topic, tp.partition) for tp in revoked], timeout)
+        handler: KafkaConcurrentHandler | None = self.broker.context.get(PROCESSING_CONTEXT_KEY)
+        if handler is not None and handler.is_running:
+            await handler.committer.commit_all(REJOIN_MARGIN_SECONDS / 2)
+            handler.committer.clear_cancellation_watermarks(revoked)
 
     def _require_running(self) -> _Running:
         if self._running is None:

@@ -7,7 +7,8 @@ journal; what a retriable failure leads to is the retry policy's call.
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,10 @@ from bria_fleet_contracts import (
 logger = logging.getLogger(__name__)
 
 
+Partition = tuple[str, int]
+"""A consumed partition: (topic, partition number)."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One consumed record, as the runtime needs it, with its turn among records of its key."""
@@ -59,6 +64,11 @@ class Delivery:
     partition: int
     offset: int
     turn: Turn
+
+    @property
+    def source(self) -> Partition:
+        """The partition the delivery was consumed from."""
+        return (self.topic, self.partition)
 
     @property
     def attempt(self) -> int:
@@ -102,28 +112,78 @@ class JobRunner(Generic[RequestT]):
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._draining = asyncio.Event()
+        self._draining = False
+        self._handing_back: set[Partition] = set()
+        self._stop_waiting = asyncio.Event()  # set when waiting deliveries must look again
+        self._deliveries: Counter[Partition] = Counter()  # inside handle(), per partition
+        self._delivery_left = asyncio.Event()
         self._api_slots = asyncio.Semaphore(settings.concurrency)
 
-    def partitions_assigned(self) -> None:
-        """Call on every assignment: the next request first waits for the table to catch up."""
+    def partitions_assigned(self, partitions: Iterable[Partition] = ()) -> None:
+        """Call on every assignment: the next request first waits for the table to catch up.
+
+        Partitions given back earlier and now assigned again take new work again.
+        """
         self._epoch += 1
+        self._handing_back.difference_update(partitions)
 
     def begin_drain(self) -> None:
-        """Start no new job from now on; deliveries not yet started wait to be cancelled.
+        """Start no new job from now on; deliveries not yet started are handed back.
 
-        A cancelled delivery's offset is not committed, so it is handed back to the group
-        untouched, instead of being cut off half-way through an API call at the deadline.
+        A handed-back delivery's task ends cancelled and its offset is not committed, so it
+        goes back to the group untouched, instead of being cut off half-way through an API
+        call at the deadline.
         """
-        self._draining.set()
+        self._draining = True
+        self._wake_waiting()
+
+    async def hand_back(self, partitions: Iterable[Partition], grace: float) -> bool:
+        """Give ``partitions`` up in a rebalance: start nothing more from them, and wait (at
+        most ``grace`` seconds) until the jobs already running on them have finished.
+
+        Returns whether they all did. A job still running at the deadline goes on; its
+        offset is not committed by this replica, so its partition's new owner runs it again.
+        """
+        leaving = set(partitions)
+        self._handing_back.update(leaving)
+        self._wake_waiting()
+        try:
+            await asyncio.wait_for(self._quiet(leaving), grace)
+        except TimeoutError:
+            busy = sum(self._deliveries[p] for p in leaving)
+            logger.warning(
+                "%d job(s) still running %.0f s after their partitions were revoked; "
+                "their new owner will run them again",
+                busy,
+                grace,
+            )
+            return False
+        return True
+
+    async def _quiet(self, partitions: set[Partition]) -> None:
+        while any(self._deliveries[p] for p in partitions):
+            self._delivery_left.clear()
+            await self._delivery_left.wait()
+
+    def _wake_waiting(self) -> None:
+        self._stop_waiting.set()
+        self._stop_waiting = asyncio.Event()
+
+    def _hands_back(self, delivery: Delivery) -> bool:
+        return self._draining or delivery.source in self._handing_back
 
     async def handle(self, delivery: Delivery) -> None:
-        """Handle one request delivery until its outcome is durable."""
+        """Handle one request delivery until its outcome is durable.
+
+        A delivery handed back (by a drain or a rebalance) before its job started raises
+        ``CancelledError``: its task ends cancelled, so its offset is not committed.
+        """
+        self._deliveries[delivery.source] += 1
         try:
             await self._wait_until_due(delivery)
             async with delivery.turn:
-                if self._draining.is_set():
-                    await asyncio.Future()  # parked until the shutdown cancels it
+                if self._hands_back(delivery):
+                    raise asyncio.CancelledError
                 with self._counted_in_flight():
                     try:
                         request = self._logic.parse(delivery.value)
@@ -133,6 +193,10 @@ class JobRunner(Generic[RequestT]):
                     await self._handle_valid(delivery, request)
         finally:
             delivery.turn.release()
+            self._deliveries[delivery.source] -= 1
+            if not self._deliveries[delivery.source]:
+                del self._deliveries[delivery.source]
+            self._delivery_left.set()
 
     @contextmanager
     def _counted_in_flight(self) -> Iterator[None]:
@@ -288,13 +352,15 @@ class JobRunner(Generic[RequestT]):
         )
 
     async def _wait_until_due(self, delivery: Delivery) -> None:
-        """Sleep until a retried request is due, or until a drain starts."""
+        """Sleep until a retried request is due, or until it is handed back."""
         due_at = delivery.headers.get(headers.DUE_AT)
         if due_at is not None:
             wait = (datetime.fromisoformat(due_at) - datetime.now(UTC)).total_seconds()
-            if wait > 0:
+            while wait > 0 and not self._hands_back(delivery):
+                started = asyncio.get_running_loop().time()
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._draining.wait(), wait)
+                    await asyncio.wait_for(self._stop_waiting.wait(), wait)
+                wait -= asyncio.get_running_loop().time() - started
 
     async def _ensure_table_synced(self) -> None:
         while self._synced_epoch < self._epoch:

@@ -56,7 +56,12 @@ class WorkerSettings(BaseSettings):
     )
     commit_batch_size: int = Field(default=100, ge=1)
     commit_interval_seconds: float = Field(default=1.0, gt=0)
-    graceful_timeout: float = Field(default=30.0, ge=0)
+    graceful_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long jobs in flight may take to finish when the worker stops, or"
+        " when a rebalance takes their partitions away; should cover the API timeout",
+    )
     retry_delays: list[float] = Field(
         default_factory=lambda: [5.0, 30.0, 120.0],
         description="delay before each pass through the .retry topic; past the last, .dlq",

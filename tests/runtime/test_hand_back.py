@@ -1,0 +1,143 @@
+"""Giving partitions up in a rebalance: running jobs finish, waiting ones are handed back."""
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from bria_fleet.runtime.events import request_fields
+from bria_fleet.runtime.job_runner import Delivery, JobRunner
+from bria_fleet.runtime.keyed_order import KeyedSerializer
+from bria_fleet.runtime.outcomes import Completed, EventSpec, JobContext, LogicBase, Watching
+from bria_fleet.runtime.worker_settings import WorkerSettings
+from bria_fleet_contracts import GenerationRequest, headers
+from tests.fakes import MemoryJournal, MemoryTable
+
+TOPIC = "bria.generation.requests"
+
+
+class _SlowLogic(LogicBase[GenerationRequest]):
+    """Each run waits until the test lets it finish."""
+
+    domain = "generation"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: list[str] = []
+        self.release = asyncio.Event()
+
+    def failure_data(self, request: GenerationRequest) -> dict[str, Any]:
+        return {"op": request.op}
+
+    async def run(self, request: GenerationRequest, context: JobContext) -> Completed | Watching:
+        self.started.append(request.job_id)
+        await self.release.wait()
+        data = {
+            "op": request.op,
+            "model_id": "300",
+            "assets": [],
+            "request": request_fields(request),
+        }
+        return Completed(EventSpec("generation.completed", data))
+
+
+def _runner(logic: _SlowLogic) -> tuple[JobRunner[Any], MemoryJournal]:
+    journal = MemoryJournal()
+    runner = JobRunner(
+        "generation",
+        logic,
+        cast(Any, None),
+        cast(Any, MemoryTable()),
+        cast(Any, journal),
+        WorkerSettings(),
+    )
+    return runner, journal
+
+
+def _delivery(job_id: str, partition: int, offset: int, due_in: float | None = None) -> Delivery:
+    value = {"job_id": job_id, "op": "text_to_image", "model_id": "300", "prompt": "a cat"}
+    extra = {}
+    if due_in is not None:
+        extra[headers.DUE_AT] = (datetime.now(UTC) + timedelta(seconds=due_in)).isoformat()
+    return Delivery(
+        value=json.dumps(value).encode(),
+        key=job_id.encode(),
+        headers=extra,
+        topic=TOPIC,
+        partition=partition,
+        offset=offset,
+        turn=KeyedSerializer().reserve(job_id),
+    )
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the condition never held")
+
+
+async def test_hand_back_waits_for_running_jobs_and_hands_back_waiting_ones() -> None:
+    logic = _SlowLogic()
+    runner, journal = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("running", 0, 1)))
+    waiting = asyncio.create_task(runner.handle(_delivery("due-later", 0, 2, due_in=300.0)))
+    await _until(lambda: logic.started == ["running"])
+
+    hand_back = asyncio.create_task(runner.hand_back([(TOPIC, 0)], grace=30.0))
+    await _until(waiting.done)
+    assert waiting.cancelled()
+    assert not hand_back.done(), "handed back while a job was still calling the API"
+
+    logic.release.set()
+    assert await hand_back is True
+    await running
+    assert set(journal.finished) == {"running"}
+    assert logic.started == ["running"]
+
+
+async def test_work_on_other_partitions_goes_on_during_a_hand_back() -> None:
+    logic = _SlowLogic()
+    runner, journal = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("kept", 1, 1)))
+    await _until(lambda: logic.started == ["kept"])
+    assert await runner.hand_back([(TOPIC, 0)], grace=1.0) is True
+    logic.release.set()
+    await running
+    assert set(journal.finished) == {"kept"}
+
+
+async def test_a_delivery_arriving_after_the_hand_back_is_not_started() -> None:
+    logic = _SlowLogic()
+    runner, _ = _runner(logic)
+    assert await runner.hand_back([(TOPIC, 0)], grace=1.0) is True
+    late = asyncio.create_task(runner.handle(_delivery("late", 0, 3)))
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    assert logic.started == []
+
+
+async def test_a_partition_assigned_again_takes_work_again() -> None:
+    logic = _SlowLogic()
+    logic.release.set()
+    runner, journal = _runner(logic)
+    await runner.hand_back([(TOPIC, 0)], grace=1.0)
+    runner.partitions_assigned([(TOPIC, 0)])
+    await runner.handle(_delivery("back", 0, 4))
+    assert set(journal.finished) == {"back"}
+
+
+async def test_hand_back_gives_up_after_the_grace_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logic = _SlowLogic()
+    runner, _ = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("stuck", 0, 1)))
+    await _until(lambda: logic.started == ["stuck"])
+    assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
+    assert "still running" in caplog.text
+    logic.release.set()
+    await running

@@ -1,0 +1,81 @@
+"""A replica joining or leaving the group repeats no API call (README, "Scaling").
+
+The simulator takes longer over each generation than aiokafka's and
+faststream-concurrent-aiokafka's defaults give a rebalance (10 s): a replica that gave its
+partitions up when the group rebalanced, instead of finishing its jobs first, would leave
+them to the new owner, which would send them again (or, when it got them back itself,
+publish their events twice).
+"""
+
+import asyncio
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from bria_fleet.sim import SimServer
+from tests.fixtures.fleet import FleetEvents, StartWorker, Submit, WorkerProcess
+from tests.workers.helpers import example, prompt_counts, set_faults
+
+pytestmark = pytest.mark.integration
+
+JobIds = Callable[[str], str]
+CALL_SECONDS = 16.0
+ROUTE = "/v1/text-to-image/"
+
+
+def _start(start_worker: StartWorker, sim: SimServer) -> WorkerProcess:
+    return start_worker(
+        "generation",
+        api_base_url=sim.base_url,
+        api_token=sim.token,
+        WORKER_GRACEFUL_TIMEOUT=str(CALL_SECONDS + 10),
+    )
+
+
+async def _submit_batch(submit: Submit, job_ids: JobIds, name: str, count: int) -> list[str]:
+    jobs = [job_ids(f"{name}-{n}") for n in range(count)]
+    for job_id in jobs:
+        request = example("generation", "text_to_image", job_id, prompt=f"prompt {job_id}")
+        await submit("generation", request)
+    return jobs
+
+
+def _assert_each_sent_once_and_ended_once(
+    sim: SimServer, events: FleetEvents, jobs: list[str]
+) -> None:
+    sent = prompt_counts(sim, ROUTE)
+    repeated = {job: sent[f"prompt {job}"] for job in jobs if sent[f"prompt {job}"] != 1}
+    assert not repeated, f"generations not sent exactly once: {repeated}"
+    for job_id in jobs:
+        (event,) = events.terminal(job_id)
+        assert event["type"] == "generation.completed", event.get("error")
+        assert len(events.events(job_id)) == 1, "a finished job's events were published again"
+
+
+async def test_scale_up_and_a_graceful_leave_during_long_calls_repeat_nothing(
+    sim: SimServer,
+    start_worker: StartWorker,
+    submit: Submit,
+    generation_events: FleetEvents,
+    job_ids: JobIds,
+) -> None:
+    set_faults(sim, latency={"pattern": f"*{ROUTE}*", "fixed_seconds": CALL_SECONDS})
+    first = _start(start_worker, sim)
+    await first.wait_ready()
+
+    joining = await _submit_batch(submit, job_ids, "join", 12)
+    second = _start(start_worker, sim)  # joins while the first is calling the API for each
+    await second.wait_ready()
+    await generation_events.wait_terminal(joining, within=120)
+
+    leaving = await _submit_batch(submit, job_ids, "leave", 12)
+    await asyncio.sleep(2.0)
+    first.signal(signal.SIGTERM)  # the second replica takes its partitions over
+    await generation_events.wait_terminal(leaving, within=120)
+    assert await asyncio.to_thread(first.wait_exit) == 0
+    # The simulator logs a call once it has answered it: stopping the second replica (it
+    # finishes its calls first) lets every call sent by then be counted.
+    second.signal(signal.SIGTERM)
+    assert await asyncio.to_thread(second.wait_exit) == 0
+    _assert_each_sent_once_and_ended_once(sim, generation_events, joining + leaving)
