@@ -238,6 +238,9 @@ async def test_broker_restart_with_jobs_in_flight(
         repeated_api_calls=sum(repeated.values()),
         requests_per_job=round(requests_per_job(fleet.sim, jobs), 3),
         replicas_that_exited=len(exited),
+        producers_renewed=sum(
+            log.read_text(errors="replace").count("failed for good") for log in replicas.logs()
+        ),
         drain_after_broker_back_seconds=round(max(0.0, last - back), 1),
         total_seconds=round(last - began, 1),
     )

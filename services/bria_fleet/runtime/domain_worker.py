@@ -51,7 +51,7 @@ LogicFactory = Callable[[], AnyLogic]
 @dataclass
 class _Running:
     api: BriaApi
-    producer: AIOKafkaProducer
+    outbox: Outbox
     table: OperationsTable
     runner: JobRunner[Any]
     watcher: Watcher[Any]
@@ -243,16 +243,23 @@ class Worker:
             if tracing.configure(f"bria-fleet-{self.domain}"):
                 stack.callback(tracing.shutdown)
             api = await stack.enter_async_context(create_api(self.api_settings))
-            producer = AIOKafkaProducer(**options, acks="all", enable_idempotence=True, linger_ms=0)
-            await producer.start()
-            stack.push_async_callback(producer.stop)
+
+            async def new_producer() -> AIOKafkaProducer:
+                producer = AIOKafkaProducer(
+                    **options, acks="all", enable_idempotence=True, linger_ms=0
+                )
+                await producer.start()
+                return producer
+
+            outbox = await Outbox.start(new_producer)
+            stack.push_async_callback(outbox.stop)
             table = OperationsTable(
                 AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None),
                 self.topics.operations,
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            journal = Journal(self.domain, Outbox(producer))
+            journal = Journal(self.domain, outbox)
             runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
@@ -275,7 +282,7 @@ class Worker:
             lag = LagSampler(self.domain, lambda: self.subscriber.consumer)
             lag.start()
             stack.push_async_callback(lag.stop)
-            self._running = _Running(api, producer, table, runner, watcher)
+            self._running = _Running(api, outbox, table, runner, watcher)
             stack.callback(self._forget_running)
             await initialize_concurrent_processing(
                 context=self.broker.context,
