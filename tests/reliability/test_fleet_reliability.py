@@ -61,13 +61,13 @@ class Size:
 
 SIZES = {
     "slice": Size(
-        kill_jobs=240,
+        kill_jobs=180,
         kills=2,
-        kill_interval=4.0,
-        long_latency=6.0,
+        kill_interval=3.0,
+        long_latency=5.0,
         long_jobs=24,
-        restart_jobs=150,
-        storm_seconds=3.0,
+        restart_jobs=100,
+        storm_seconds=2.0,
         storm_rate=10.0,
         trainings=2,
         pipelines=1,
@@ -226,7 +226,7 @@ async def test_broker_restart_with_jobs_in_flight(
     await asyncio.sleep(2.0)
     ended_before_stop = sum(1 for j in jobs if log.terminal_records(j))
     await asyncio.to_thread(fleet.broker.stop)
-    await asyncio.sleep(5.0)
+    await asyncio.sleep(3.0)
     await asyncio.to_thread(fleet.broker.start)
     back = time.time()
     last = await log.wait_terminal(jobs, within=TIMEOUT - 60)
@@ -412,7 +412,10 @@ async def test_pipelines_across_replicas_with_a_kill(
     """Ingest → caption → training → generation pipelines over replicas of every domain,
     a training and a generation replica killed mid-way: every step ends exactly once."""
     fleet = fresh
-    fleet.sim.set_timing(training_seconds=8, caption_seconds=1, generation_seconds=0.5)
+    training_seconds = 8 if SCALE == "full" else 4
+    fleet.sim.set_timing(
+        training_seconds=training_seconds, caption_seconds=1, generation_seconds=0.5
+    )
     log = await event_log("ingest", "caption", "training", "generation")
     counts = {"ingest": 1, "caption": 1, "training": 2, "generation": 2}
     if SCALE == "full":
