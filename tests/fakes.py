@@ -41,6 +41,8 @@ class MemoryJournal:
         self.tombstoned = asyncio.Event()
         self.nudged: list[tuple[str, int]] = []
         self.deleted_nudges: list[tuple[str, int]] = []
+        self.calling: list[str] = []  # jobs marked as sending a paid generation, in order
+        self.uncalled: list[str] = []  # jobs whose marker was withdrawn
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
         self.finished[job_id] = list(messages)
@@ -48,6 +50,12 @@ class MemoryJournal:
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         self.published += messages
+
+    async def mark_calling(self, job_id: str) -> None:
+        self.calling.append(job_id)
+
+    async def unmark_calling(self, job_id: str) -> None:
+        self.uncalled.append(job_id)
 
     async def publish_events(
         self, job_id: str, metadata: Mapping[str, str], specs: Sequence[EventSpec]
@@ -79,6 +87,7 @@ class MemoryTable:
     def __init__(self) -> None:
         self.finished_jobs: dict[str, FinishedRecord] = {}
         self.watched: dict[str, WatchRecord] = {}
+        self.calling_jobs: set[str] = set()
 
     async def sync(self) -> None:
         pass
@@ -88,6 +97,9 @@ class MemoryTable:
 
     def watch_of(self, job_id: str) -> WatchRecord | None:
         return self.watched.get(job_id)
+
+    def calling(self, job_id: str) -> bool:
+        return job_id in self.calling_jobs
 
     def fact(self, name: str) -> None:
         return None

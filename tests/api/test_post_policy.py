@@ -21,6 +21,7 @@ from bria_fleet.api import (
     Throttle,
     V2ImageRequest,
     V2StructuredPromptRequest,
+    announcing_paid_calls,
 )
 from bria_fleet.api._throttle import MAX_RELEASE_SPREAD_SECONDS
 from bria_fleet.api._transport import USER_AGENT
@@ -205,3 +206,69 @@ async def test_requests_name_the_fleet_in_their_user_agent(clock: FakeClock) -> 
 
     assert recorder.last.headers["user-agent"] == USER_AGENT
     assert USER_AGENT.startswith("bria-fleet/")
+
+
+class _Announcements:
+    """An announcer that says whether an earlier attempt may have sent the call."""
+
+    def __init__(self, *, earlier: bool) -> None:
+        self.earlier = earlier
+        self.count = 0
+
+    async def __call__(self) -> bool:
+        self.count += 1
+        return self.earlier
+
+
+@pytest.mark.parametrize(("backend", "generate", "answer"), GENERATIONS)
+async def test_every_paid_generation_is_announced_before_it_is_sent(
+    backend: str, generate: Generate, answer: dict[str, object], clock: FakeClock
+) -> None:
+    announcements = _Announcements(earlier=False)
+    recorder = Recorder(json_response(200, answer))
+    api = make_api(recorder, backend=backend, clock=clock)
+
+    with announcing_paid_calls(announcements):
+        await generate(api)
+
+    assert announcements.count == 1
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(("backend", "generate", "answer"), GENERATIONS)
+async def test_a_generation_an_earlier_attempt_may_have_sent_is_not_sent_again(
+    backend: str, generate: Generate, answer: dict[str, object], clock: FakeClock
+) -> None:
+    recorder = Recorder(json_response(200, answer))
+    api = make_api(recorder, backend=backend, clock=clock)
+
+    with announcing_paid_calls(_Announcements(earlier=True)), pytest.raises(OutcomeUnknown) as e:
+        await generate(api)
+
+    assert recorder.requests == []
+    assert e.value.code == "api_outcome_unknown"
+    assert "earlier attempt" in e.value.message
+
+
+async def test_opting_in_sends_a_generation_an_earlier_attempt_may_have_sent(
+    clock: FakeClock,
+) -> None:
+    recorder = Recorder(json_response(200, V1_RESULT))
+    api = make_api(recorder, clock=clock, repeat_uncertain_generations=True)
+
+    with announcing_paid_calls(_Announcements(earlier=True)):
+        await api.text_to_image("300", TailoredImageRequest(prompt="a cat"))
+
+    assert len(recorder.requests) == 1
+
+
+async def test_calls_that_are_not_paid_generations_are_not_announced(clock: FakeClock) -> None:
+    announcements = _Announcements(earlier=True)
+    recorder = Recorder(json_response(200, {"id": 7, "name": "m", "status": "Completed"}))
+    api = make_api(recorder, clock=clock)
+
+    with announcing_paid_calls(announcements):
+        await api.get_model("7")
+
+    assert announcements.count == 0
+    assert len(recorder.requests) == 1

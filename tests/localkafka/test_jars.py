@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from bria_fleet.errors import BriaFleetError
-from bria_fleet.localkafka import CACHE_DIR_ENV, KAFKA_VERSION, fetch_jars, jar_dir, jars_present
+from bria_fleet.localkafka import (
+    CACHE_DIR_ENV,
+    KAFKA_VERSION,
+    cache_root,
+    fetch_jars,
+    jar_dir,
+    jars_present,
+)
 
 _POM_NAMESPACE = {"m": "http://maven.apache.org/POM/4.0.0"}
 
@@ -51,3 +58,18 @@ def test_fetch_without_maven_says_to_install_it(tmp_path: Path) -> None:
         fetch_jars(root=tmp_path)
 
     assert not jars_present(root=tmp_path)
+
+
+def test_the_cache_does_not_depend_on_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(CACHE_DIR_ENV, raising=False)
+    from_checkout = cache_root()
+    monkeypatch.chdir(tmp_path)
+    assert cache_root() == from_checkout
+    assert from_checkout == Path(__file__).resolve().parents[2] / ".cache"
+
+
+def test_the_cache_directory_can_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert cache_root() == tmp_path / "elsewhere"

@@ -20,7 +20,7 @@ from bria_fleet.workers.domains import logic_for
 async def test_a_broker_that_cannot_connect_fails_the_asgi_startup(
     fleet_topics: KafkaSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    api = ApiSettings(base_url="http://127.0.0.1:9", token="t")  # type: ignore[arg-type]
+    api = ApiSettings(base_url="http://127.0.0.1:9", token="startup-test-token")  # type: ignore[arg-type]
     worker = Worker(
         "generation",
         logic_for("generation"),

@@ -79,3 +79,33 @@ async def test_scale_up_and_a_graceful_leave_during_long_calls_repeat_nothing(
     second.signal(signal.SIGTERM)
     assert await asyncio.to_thread(second.wait_exit) == 0
     _assert_each_sent_once_and_ended_once(sim, generation_events, joining + leaving)
+
+
+async def test_the_paid_calls_of_a_killed_replica_are_not_sent_again_by_the_next_owner(
+    sim: SimServer,
+    start_worker: StartWorker,
+    submit: Submit,
+    generation_events: FleetEvents,
+    job_ids: JobIds,
+) -> None:
+    set_faults(sim, latency={"pattern": f"*{ROUTE}*", "fixed_seconds": 8.0})
+    doomed = _start(start_worker, sim)
+    await doomed.wait_ready()
+    jobs = await _submit_batch(submit, job_ids, "killed", 6)
+    await asyncio.sleep(2.0)  # every job is now waiting for its generation
+    doomed.signal(signal.SIGKILL)
+    await asyncio.to_thread(doomed.wait_exit)
+
+    successor = _start(start_worker, sim)
+    await successor.wait_ready()
+    await generation_events.wait_terminal(jobs, within=120)
+    successor.signal(signal.SIGTERM)
+    assert await asyncio.to_thread(successor.wait_exit) == 0
+
+    sent = prompt_counts(sim, ROUTE)
+    for job_id in jobs:
+        assert sent[f"prompt {job_id}"] <= 1, "the next owner sent a paid generation again"
+        (event,) = generation_events.terminal(job_id)
+        assert event["type"] == "generation.failed"
+        assert event["error"]["code"] == "api_outcome_unknown"
+        assert "earlier attempt" in event["error"]["message"]

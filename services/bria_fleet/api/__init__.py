@@ -45,6 +45,7 @@ from bria_fleet.api._models import (
     StructuredData,
     TailoredModel,
 )
+from bria_fleet.api._paid_calls import PaidCallAnnouncer, announcing_paid_calls
 from bria_fleet.api._requests import (
     AspectRatio,
     GuidanceMethod,
@@ -111,6 +112,7 @@ __all__ = [
     "OperationState",
     "OperationStatus",
     "OutcomeUnknown",
+    "PaidCallAnnouncer",
     "PreconditionFailed",
     "Project",
     "ProjectStatus",
@@ -132,6 +134,7 @@ __all__ = [
     "V2StructuredPromptRequest",
     "VideoCaptionRequest",
     "VisionStudioApi",
+    "announcing_paid_calls",
     "create_api",
     "map_exceptions",
     "normalise",

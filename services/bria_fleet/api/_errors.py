@@ -190,7 +190,8 @@ class ServerError(ApiStatusError):
 
 class OutcomeUnknown(BriaApiError):  # noqa: N818
     """A generation request may have reached the API, and its answer was lost (a read
-    timeout, 500, 502, 504, a connection broken after sending).
+    timeout, 500, 502, 504, a connection broken after sending, or a worker that died while
+    sending it for an earlier attempt of the job).
 
     Repeating it could pay for the generation twice, so the fleet does not: the job ends
     with this error. ``retriable`` tells the upstream that a new job may well succeed.

@@ -28,6 +28,7 @@ from bria_fleet.api._errors import (
     error_for_status,
     map_exceptions,
 )
+from bria_fleet.api._paid_calls import announce_paid_call
 from bria_fleet.api._redact import redact
 from bria_fleet.api._retry import Repeat, RetryPolicy, parse_retry_after
 from bria_fleet.api._throttle import Throttle
@@ -137,8 +138,18 @@ class Transport:
         ``repeat`` says when a POST may be sent again in process (see :class:`Repeat`).
         A generation whose outcome is left unknown raises :class:`OutcomeUnknown`.
         """
-        if repeat is Repeat.GENERATION and self.repeat_uncertain_generations:
-            repeat = Repeat.ALWAYS
+        if repeat is Repeat.GENERATION:
+            if await announce_paid_call() and not self.repeat_uncertain_generations:
+                API_OUTCOME_UNKNOWN.labels(route=route).inc()
+                raise OutcomeUnknown(
+                    f"{method} {route}: an earlier attempt of this job stopped (its worker"
+                    " died or was cut off) while it may have been sending this generation;"
+                    " not sent again, so it is not paid twice",
+                    method=method,
+                    route=route,
+                )
+            if self.repeat_uncertain_generations:
+                repeat = Repeat.ALWAYS
         try:
             return await self._call(method, route, path, json, files, params, repeat)
         except BriaApiError as error:

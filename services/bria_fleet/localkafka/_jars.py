@@ -20,9 +20,23 @@ _COMPLETE_MARKER = ".complete"
 _MAVEN_TIMEOUT_SECONDS = 900
 
 
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
 def cache_root() -> Path:
-    """The fleet's cache: ``$BRIA_FLEET_CACHE_DIR``, else ``.cache`` in the current directory."""
-    return Path(os.environ.get(CACHE_DIR_ENV) or ".cache").absolute()
+    """The fleet's cache, wherever the command runs from.
+
+    ``$BRIA_FLEET_CACHE_DIR`` if set; else the checkout's ``.cache`` when the package runs
+    from a source checkout (the Makefile's editable install); else
+    ``$XDG_CACHE_HOME/bria-fleet`` (``~/.cache/bria-fleet``).
+    """
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).absolute()
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "services").is_dir():
+        return _CHECKOUT / ".cache"
+    user_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(user_cache) / "bria-fleet"
 
 
 def jar_dir(version: str = KAFKA_VERSION, root: Path | None = None) -> Path:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic
 
 from bria_fleet import metrics
-from bria_fleet.api import ApiStatusError, BriaApi, OutcomeUnknown
+from bria_fleet.api import ApiStatusError, BriaApi, OutcomeUnknown, announcing_paid_calls
 from bria_fleet.errors import FailureError
 from bria_fleet.runtime.events import (
     error_info,
@@ -35,6 +35,7 @@ from bria_fleet.runtime.outcomes import (
     RequestT,
     Watching,
 )
+from bria_fleet.runtime.paid_call_marker import PaidCallMarker
 from bria_fleet.runtime.records import OutboundMessage, WatchRecord, utcnow
 from bria_fleet.runtime.retry_policy import GiveUp, RetryPolicy, dead_letter_headers
 from bria_fleet.runtime.worker_settings import WorkerSettings
@@ -235,18 +236,24 @@ class JobRunner(Generic[RequestT]):
             facts=self._facts,
             webhook_url=self._settings.webhook_url,
         )
+        marker = PaidCallMarker(
+            self._journal, request.job_id, earlier=self._table.calling(request.job_id)
+        )
         try:
             async with self._api_slots:
-                outcome = await self._logic.run(request, context)
+                with announcing_paid_calls(marker.announce):
+                    outcome = await self._logic.run(request, context)
         except FailureError as error:
             # A generation that may have run is not repeated: its job ends here, paid once.
             if error.retriable and not isinstance(error, OutcomeUnknown):
+                await marker.withdraw()
                 await self._retry_later(delivery, request, error)
             else:
                 await self.finish_failed(request, error)
             return
         except Exception as error:  # a bug must not lose the request: retry, then dead-letter
             logger.exception("job %s: unexpected error", request.job_id)
+            await marker.withdraw()
             await self._retry_later(delivery, request, error)
             return
         if isinstance(outcome, Watching):

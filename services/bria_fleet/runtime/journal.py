@@ -17,11 +17,13 @@ from bria_fleet.runtime.events import event_message
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import EventSpec
 from bria_fleet.runtime.records import (
+    CallingRecord,
     FactRecord,
     FinishedRecord,
     OutboundMessage,
     WatchRecord,
     fact_key,
+    finished_key,
     nudge_key,
 )
 from bria_fleet_contracts import Domain, topics_for
@@ -50,6 +52,14 @@ class Journal:
         record = FinishedRecord(job_id=job_id, messages=list(messages))
         await self._durably(self._outbox.put, self._topics.operations, record)
         await self.publish(messages)
+
+    async def mark_calling(self, job_id: str) -> None:
+        """Record that ``job_id`` is about to send a paid generation (until it finishes)."""
+        await self._durably(self._outbox.put, self._topics.operations, CallingRecord(job_id=job_id))
+
+    async def unmark_calling(self, job_id: str) -> None:
+        """Forget the calling marker of ``job_id``, which did not finish and will run again."""
+        await self.tombstone(finished_key(job_id))
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish ``messages`` (events, follow-ups)."""

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from bria_fleet.runtime.records import (
+    CALLING_PREFIX,
     FACT_KEY_PREFIX,
     FINISHED_KEY_PREFIX,
     NUDGE_KEY_PREFIX,
@@ -42,6 +43,7 @@ class OperationsTable:
         self._watches: dict[str, tuple[int, WatchRecord]] = {}
         # job id -> (partition, record timestamp in epoch seconds, value as read), oldest first
         self._finished: dict[str, tuple[int, float, bytes]] = {}
+        self._calling: set[str] = set()  # jobs that were sending a paid generation
         self._watch_by_job: dict[str, str] = {}
         # fact name -> (partition, record timestamp in epoch seconds, record), oldest first
         self._facts: dict[str, tuple[int, float, FactRecord]] = {}
@@ -101,6 +103,10 @@ class OperationsTable:
         """How ``job_id`` ended, if it has."""
         entry = self._finished.get(job_id)
         return FinishedRecord.model_validate_json(entry[2]) if entry is not None else None
+
+    def calling(self, job_id: str) -> bool:
+        """Whether an attempt of ``job_id`` may have sent a paid generation and not finished."""
+        return job_id in self._calling
 
     def finished_before(self, cutoff: float, partitions: Iterable[int]) -> list[str]:
         """Jobs in ``partitions`` that finished before ``cutoff`` (epoch seconds).
@@ -170,7 +176,10 @@ class OperationsTable:
         if key.startswith(FINISHED_KEY_PREFIX):
             job_id = key.removeprefix(FINISHED_KEY_PREFIX)
             self._finished.pop(job_id, None)
-            if raw_value is not None:
+            self._calling.discard(job_id)
+            if raw_value is not None and raw_value.startswith(CALLING_PREFIX):
+                self._calling.add(job_id)
+            elif raw_value is not None:
                 self._finished[job_id] = (partition, timestamp_ms / 1000, raw_value)
             return
         if key.startswith(FACT_KEY_PREFIX):

@@ -1,11 +1,13 @@
 """What the fleet keeps in ``bria.<domain>.operations`` (docs/architecture.md §3, §4).
 
-Four kinds of record share the compacted topic:
+Five kinds of record share the compacted topic:
 
 - a *watch* (key ``<kind>:<target id>:<job_id>``): a long operation one job is following
   (two jobs may follow the same model or dataset, each to its own end);
 - a *finished job* (key ``job:<job_id>``): the terminal event(s) a job ended in, so that a
   redelivered request re-emits them instead of calling the API again;
+- a *calling* marker (the same key, until the job finishes): the job is sending a paid
+  generation, so that if its worker dies the next owner knows the call may have happened;
 - a *fact* (key ``fact:<name>``): something a job's end depends on that neither the API nor
   the request says (who asked for a stop, what earlier attempts uploaded), so that every
   replica reports the same event;
@@ -76,6 +78,26 @@ class FinishedRecord(BaseModel):
         return finished_key(self.job_id)
 
 
+class CallingRecord(BaseModel):
+    """A job about to send a paid generation; its finished record replaces it.
+
+    Serialised with ``record`` first, as every record here: the table tells it from a
+    finished record by :data:`CALLING_PREFIX` without parsing either.
+    """
+
+    record: Literal["calling"] = "calling"
+    job_id: str
+    since: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        """The record's key in the operations topic (the job's finished record's)."""
+        return finished_key(self.job_id)
+
+
+CALLING_PREFIX = b'{"record":"calling"'
+
+
 class FactRecord(BaseModel):
     """A small durable fact domain logic recorded (see ``runtime.outcomes.Facts``)."""
 
@@ -90,7 +112,7 @@ class FactRecord(BaseModel):
         return fact_key(self.name)
 
 
-OperationRecord = WatchRecord | FinishedRecord | FactRecord
+OperationRecord = WatchRecord | FinishedRecord | CallingRecord | FactRecord
 OPERATION_RECORD: TypeAdapter[OperationRecord] = TypeAdapter(
     Annotated[OperationRecord, Field(discriminator="record")]
 )
