@@ -86,6 +86,8 @@ async def fresh(fleet: Fleet) -> AsyncIterator[Fleet]:
     yield fleet
     await fleet.sim.stop_collecting()
     for replicas in fleet.replica_sets[started:]:
+        replicas.terminate()
+    for replicas in fleet.replica_sets[started:]:
         replicas.stop_all()
     fleet.sim.set_faults()
 

@@ -221,10 +221,22 @@ class Replicas:
         self.ended.append(worker)
         return worker
 
+    def terminate(self) -> None:
+        """SIGTERM every replica still running, without waiting (they drain side by side)."""
+        for worker in self.live + self.ended:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.signal(signal.SIGTERM)
+
     def stop_all(self) -> None:
         """SIGTERM every replica still running and wait for it (SIGKILL if it lingers)."""
+        self.terminate()
         for worker in self.live + self.ended:
-            worker.stop()
+            assert worker.process is not None
+            try:
+                worker.process.wait(90)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
         self.ended += self.live
         self.live = []
 
