@@ -51,16 +51,31 @@ def _json_object(value: str) -> str:
     return value
 
 
+JOB_ID_MAX_LENGTH = 512
+JOB_ID_PATTERN = r"^[^\s\u0000-\u001f\u007f-\u009f]+$"
+"""A job id has no whitespace and no control characters (so it cannot forge a log line)."""
+
+
+def _no_surrogates(value: str) -> str:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (it holds a lone surrogate)") from None
+    return value
+
+
 JobId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=512,
-        pattern=r"^\S+$",
+        max_length=JOB_ID_MAX_LENGTH,
+        pattern=JOB_ID_PATTERN,
         description=(
-            "The upstream's idempotency key. Follow-ups derive theirs as '<job_id>/<step>'."
+            "The upstream's idempotency key: 1 to 512 characters, no whitespace, no control"
+            " characters. Follow-ups derive theirs as '<job_id>/<step>'."
         ),
     ),
+    AfterValidator(_no_surrogates),
 ]
 
 EntityId = Annotated[

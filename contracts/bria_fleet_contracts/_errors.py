@@ -39,13 +39,12 @@ def describe_errors(
     limit: int = 5,
 ) -> str:
     """One ``location: message`` item per error, joined by '; ', at most ``limit`` of them."""
-    items: list[str] = []
+    distinct: dict[str, None] = {}  # ordered, and linear however many errors there are
     for error in errors:
         loc = format_loc(error["loc"], drop_tags=drop_tags, prefix=prefix)
         msg = format_message(error["msg"])
-        item = f"{loc}: {msg}" if loc else msg
-        if item not in items:
-            items.append(item)
+        distinct[f"{loc}: {msg}" if loc else msg] = None
+    items = list(distinct)
     shown = items[:limit]
     if len(items) > limit:
         shown.append(f"... and {len(items) - limit} more")

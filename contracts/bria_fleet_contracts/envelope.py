@@ -15,12 +15,21 @@ from pydantic import (
     model_validator,
 )
 
-from bria_fleet_contracts._base import EventModel, JobId, RequestModel, require_in_schema
+from bria_fleet_contracts._base import (
+    JOB_ID_MAX_LENGTH,
+    EventModel,
+    JobId,
+    RequestModel,
+    require_in_schema,
+)
 from bria_fleet_contracts._errors import describe_errors
 from bria_fleet_contracts.topics import Domain
 
 EVENT_ID_NAMESPACE = UUID("6f1c1f0e-3d0a-5b8e-9a57-0b7a1d2c4e11")
 """Namespace of the uuid5 event ids; changing it changes every event id."""
+
+MAX_FOLLOW_UPS = 32
+"""The most follow-ups one request may carry."""
 
 StepName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")]
 
@@ -72,7 +81,9 @@ def _unique_steps(then: list[FollowUp]) -> list[FollowUp]:
     return then
 
 
-_FOLLOW_UPS: TypeAdapter[list[FollowUp]] = TypeAdapter(list[FollowUp])
+_FOLLOW_UPS: TypeAdapter[list[FollowUp]] = TypeAdapter(
+    Annotated[list[FollowUp], Field(max_length=MAX_FOLLOW_UPS)]
+)
 
 
 _OPS_BY_DOMAIN: dict[Domain, list[str]] = {}
@@ -96,7 +107,9 @@ class RequestBase(RequestModel):
         default_factory=dict, description="Echoed unchanged on every event of the job."
     )
     then: list[FollowUp] = Field(
-        default_factory=list, description="Follow-up requests published when this job succeeds."
+        default_factory=list,
+        max_length=MAX_FOLLOW_UPS,
+        description="Follow-up requests published when this job succeeds.",
     )
 
     @classmethod
@@ -110,6 +123,18 @@ class RequestBase(RequestModel):
     @classmethod
     def _check_then(cls, then: list[FollowUp]) -> list[FollowUp]:
         return _unique_steps(then)
+
+    @model_validator(mode="after")
+    def _follow_up_ids_fit(self) -> Self:
+        for follow_up in self.then:
+            derived = len(self.job_id) + 1 + len(follow_up.step)
+            if derived > JOB_ID_MAX_LENGTH:
+                raise ValueError(
+                    f"job_id is too long for follow-up {follow_up.step!r}: its id"
+                    f" '<job_id>/<step>' would have {derived} characters, over"
+                    f" {JOB_ID_MAX_LENGTH}"
+                )
+        return self
 
 
 class EventError(EventModel):

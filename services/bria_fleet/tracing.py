@@ -96,7 +96,9 @@ def _job_span(
     domain: str, topic: str, partition: int, offset: int, headers: Iterable[Any]
 ) -> Iterator[None]:
     assert _tracer is not None
-    carrier = {name: bytes(value).decode() for name, value in headers if value is not None}
+    carrier = {
+        name: bytes(value).decode(errors="replace") for name, value in headers if value is not None
+    }
     parent = propagate.extract(carrier)
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",

@@ -1,8 +1,9 @@
 """Assembles one domain's worker process from its parts (docs/architecture.md §3, §4, §7)."""
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -17,6 +18,7 @@ from faststream_concurrent_aiokafka import (
     ConsumerRebalanceListener,
     KafkaConcurrentProcessingMiddleware,
     initialize_concurrent_processing,
+    is_kafka_handler_healthy,
     stop_concurrent_processing,
 )
 from faststream_concurrent_aiokafka.consts import PROCESSING_CONTEXT_KEY
@@ -28,11 +30,13 @@ from bria_fleet.errors import BriaFleetError
 from bria_fleet.kafka_client import aiokafka_options, faststream_security
 from bria_fleet.metrics import REGISTRY
 from bria_fleet.runtime.backlog import Backlog
+from bria_fleet.runtime.bounds import UnwritableRecordError, decode_header
 from bria_fleet.runtime.http import http_routes
 from bria_fleet.runtime.job_runner import Delivery, JobRunner
 from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import RecordTurns
 from bria_fleet.runtime.lag import LagSampler
+from bria_fleet.runtime.liveness import PartitionProgress
 from bria_fleet.runtime.operations_table import OperationsTable
 from bria_fleet.runtime.outbox import Outbox
 from bria_fleet.runtime.outcomes import AnyLogic
@@ -100,6 +104,25 @@ async def _consumer_record(message: KafkaMessage) -> ConsumerRecord:
     return cast(ConsumerRecord, message.raw_message)
 
 
+async def _tolerant_parser(
+    record: ConsumerRecord, default: Callable[[ConsumerRecord], Awaitable[KafkaMessage]]
+) -> KafkaMessage:
+    # faststream's parser decodes every header value as UTF-8 and fails (before any handler
+    # or middleware) on one that is not, or is null: such a record would be skipped with a
+    # traceback. It then gets a readable copy of the headers; the handler still sees the
+    # record as it came.
+    try:
+        return await default(record)
+    except (UnicodeDecodeError, AttributeError):
+        readable = [
+            (name, (value or b"").decode(errors="replace").encode())
+            for name, value in record.headers
+        ]
+        message = await default(dataclasses.replace(record, headers=readable))
+        message.raw_message = record
+        return message
+
+
 class Worker:
     """One domain's worker: consumes its requests and retries, watches its operations.
 
@@ -127,6 +150,12 @@ class Worker:
         self._assigned_once = False
         self._turns = RecordTurns()
         self._backlog = Backlog(domain)
+        self._committing = False
+        self._progress = PartitionProgress(
+            self.settings.stuck_after(
+                self.api_settings.timeout_seconds, self.api_settings.retry_budget_seconds
+            )
+        )
         metrics.WORKER_READY.labels(domain).set_function(self._ready_now)
         self.broker = self._build_broker()
         self.app = AsgiFastStream(
@@ -176,6 +205,7 @@ class Worker:
                 (self.settings.graceful_timeout + REJOIN_MARGIN_SECONDS) * 1000
             ),
             decoder=_consumer_record,
+            parser=_tolerant_parser,
         )
         self.subscriber(self._on_request)
         return broker
@@ -188,23 +218,40 @@ class Worker:
             turn.release()
             raise
         received = self._backlog.received()
+        progress = self._progress.started(record.topic, record.partition, record.offset)
+        delivery = Delivery(
+            value=record.value,
+            key=record.key,
+            headers={name: decode_header(value) for name, value in record.headers},
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            turn=turn,
+        )
         try:
             with tracing.job_span(
                 self.domain, record.topic, record.partition, record.offset, record.headers
             ):
-                await running.runner.handle(
-                    Delivery(
-                        value=record.value,
-                        key=record.key,
-                        headers={name: value.decode() for name, value in record.headers},
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        turn=turn,
-                    )
-                )
+                await running.runner.handle(delivery)
+        except Exception as error:
+            await self._unhandled(running.runner, delivery, error)
         finally:
             self._backlog.finished(received)
+            self._progress.finished(progress)
+
+    async def _unhandled(
+        self, runner: JobRunner[Any], delivery: Delivery, error: Exception
+    ) -> None:
+        """No delivery may crash the worker or be dropped: dead-letter what handling broke on."""
+        where = f"{delivery.topic}-{delivery.partition}@{delivery.offset}"
+        if isinstance(error, UnwritableRecordError):
+            logger.error("record %s: an outcome Kafka refuses (%s); dead-lettered", where, error)
+        else:
+            logger.exception("record %s: unexpected error; dead-lettered", where)
+        try:
+            await runner.dead_letter_unhandled(delivery, error)
+        except Exception as failure:
+            logger.error("record %s: could not be dead-lettered either: %r", where, failure)
 
     def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """The request consumer got a new assignment."""
@@ -246,7 +293,11 @@ class Worker:
 
             async def new_producer() -> AIOKafkaProducer:
                 producer = AIOKafkaProducer(
-                    **options, acks="all", enable_idempotence=True, linger_ms=0
+                    **options,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=0,
+                    max_request_size=self.settings.max_record_bytes,
                 )
                 await producer.start()
                 return producer
@@ -259,7 +310,7 @@ class Worker:
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            journal = Journal(self.domain, outbox)
+            journal = Journal(self.domain, outbox, self.settings.max_record_bytes)
             runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
@@ -292,6 +343,7 @@ class Worker:
                 commit_batch_size=self.settings.commit_batch_size,
                 commit_batch_timeout_sec=self.settings.commit_interval_seconds,
             )
+            self._committing = True
             # faststream connects the broker only after startup has been reported complete,
             # and a failure there leaves the process serving 503s forever. Connecting here
             # (faststream reuses the connection) makes it a failed startup: the process
@@ -313,6 +365,7 @@ class Worker:
                 await asyncio.wait_for(self._running.runner.idle(), self.settings.graceful_timeout)
             except TimeoutError:
                 logger.warning("jobs still in flight after the grace period are handed back")
+        self._committing = False
         await stop_concurrent_processing(self.broker.context)
 
     async def _liveness_problem(self) -> str | None:
@@ -323,7 +376,9 @@ class Worker:
             return "the operations table reader stopped"
         if not running.watcher.healthy:
             return "the watcher stopped"
-        return None
+        if self._committing and not is_kafka_handler_healthy(self.broker.context):
+            return "the offset committer stopped: no partition's offset can move"
+        return self._progress.stuck()
 
     def _ready_now(self) -> float:
         running = self._running

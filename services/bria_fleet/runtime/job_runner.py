@@ -25,6 +25,7 @@ from bria_fleet.runtime.events import (
     request_fields,
 )
 from bria_fleet.runtime.facts import TableFacts
+from bria_fleet.runtime.intake import RefusedRequest, admit, attempt_of, due_time
 from bria_fleet.runtime.journal import Journal
 from bria_fleet.runtime.keyed_order import Turn
 from bria_fleet.runtime.operations_table import OperationsTable
@@ -43,9 +44,9 @@ from bria_fleet_contracts import (
     Domain,
     FollowUpError,
     InvalidRequest,
-    headers,
     topics_for,
 )
+from bria_fleet_contracts.parsing import printable
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ Partition = tuple[str, int]
 class Delivery:
     """One consumed record, as the runtime needs it, with its turn among records of its key."""
 
-    value: bytes
+    value: bytes | None
     key: bytes | None
     headers: Mapping[str, str]
     topic: str
@@ -74,7 +75,7 @@ class Delivery:
     @property
     def attempt(self) -> int:
         """How many times this request went through the retry topic before."""
-        return int(self.headers.get(headers.ATTEMPT, "0"))
+        return attempt_of(self.headers)
 
 
 class JobRunner(Generic[RequestT]):
@@ -106,7 +107,7 @@ class JobRunner(Generic[RequestT]):
         self._journal = journal
         self._facts = TableFacts(table, journal)
         self._settings = settings
-        self._retry = RetryPolicy(settings.retry_delays)
+        self._retry = RetryPolicy(settings.retry_delays, settings.retry_after_cap_seconds)
         self._epoch = 1
         self._synced_epoch = 0
         self._sync_task: asyncio.Task[None] | None = None
@@ -187,7 +188,7 @@ class JobRunner(Generic[RequestT]):
                     raise asyncio.CancelledError
                 with self._counted_in_flight():
                     try:
-                        request = self._logic.parse(delivery.value)
+                        request = self._admit(delivery)
                     except InvalidRequest as invalid:
                         await self._reject(delivery, invalid)
                         return
@@ -311,13 +312,25 @@ class JobRunner(Generic[RequestT]):
         data = {"op": follow_up.request.get("op")}
         return [failure_message(follow_up.domain, job_id, request.metadata, failure, data)]
 
+    def _admit(self, delivery: Delivery) -> RequestT:
+        """The delivery's request, within the size and header bounds (``runtime.intake``)."""
+        return admit(
+            delivery.value,
+            delivery.key,
+            delivery.headers,
+            self._logic.parse,
+            max_request_bytes=self._settings.max_request_bytes,
+            due_horizon_seconds=self._settings.due_horizon_seconds,
+        )
+
     async def _reject(self, delivery: Delivery, invalid: InvalidRequest) -> None:
         """An unreadable or invalid request: dead-letter it, and fail its job if it has an id."""
         metrics.JOBS.labels(self._domain, "invalid").inc()
-        await self._dead_letter(delivery, "invalid_request", invalid.reason)
+        code = invalid.code if isinstance(invalid, RefusedRequest) else "invalid_request"
+        await self._dead_letter(delivery, code, invalid.reason)
         if invalid.job_id is None:
             return
-        failure = FailureError(invalid.reason, code="invalid_request")
+        failure = FailureError(invalid.reason, code=code)
         message = failure_message(self._domain, invalid.job_id, {}, failure)
         await self._journal.finish(invalid.job_id, [message])
         metrics.JOB_FAILURES.labels(self._domain, failure.code).inc()
@@ -350,6 +363,25 @@ class JobRunner(Generic[RequestT]):
         await self._journal.finish(request.job_id, [message])
         metrics.JOB_FAILURES.labels(self._domain, error_info(error).code).inc()
 
+    async def dead_letter_unhandled(self, delivery: Delivery, error: BaseException) -> None:
+        """The last resort for a delivery whose handling raised: dead-letter it with code
+        ``internal_error`` and fail its job if its value names a usable one."""
+        metrics.JOBS.labels(self._domain, "dead_lettered").inc()
+        reason = printable(f"the worker could not handle it: {error!r}")
+        await self._dead_letter(delivery, "internal_error", reason)
+        job_id: str | None
+        try:
+            job_id = self._admit(delivery).job_id
+        except InvalidRequest as invalid:
+            job_id = invalid.job_id
+        except Exception:  # the request may be what broke the handling
+            job_id = None
+        if job_id is not None:
+            failure = FailureError(reason, code="internal_error")
+            message = failure_message(self._domain, job_id, {}, failure)
+            await self._journal.finish(job_id, [message])
+            metrics.JOB_FAILURES.labels(self._domain, failure.code).inc()
+
     async def _dead_letter(self, delivery: Delivery, code: str, reason: str) -> None:
         extra = dead_letter_headers(
             code, reason, delivery.topic, delivery.partition, delivery.offset
@@ -359,10 +391,13 @@ class JobRunner(Generic[RequestT]):
         )
 
     async def _wait_until_due(self, delivery: Delivery) -> None:
-        """Sleep until a retried request is due, or until it is handed back."""
-        due_at = delivery.headers.get(headers.DUE_AT)
+        """Sleep until a retried request is due, or until it is handed back.
+
+        A due time that cannot be honoured is not waited for: the request is refused.
+        """
+        due_at = due_time(delivery.headers, self._settings.due_horizon_seconds)
         if due_at is not None:
-            wait = (datetime.fromisoformat(due_at) - datetime.now(UTC)).total_seconds()
+            wait = (due_at - datetime.now(UTC)).total_seconds()
             while wait > 0 and not self._hands_back(delivery):
                 started = asyncio.get_running_loop().time()
                 with suppress(TimeoutError):

@@ -11,10 +11,19 @@ from typing import ParamSpec
 
 from aiokafka.errors import KafkaError
 from pydantic import JsonValue
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 
-from bria_fleet.runtime.events import event_message
-from bria_fleet.runtime.outbox import Outbox
+from bria_fleet.errors import FailureError
+from bria_fleet.runtime.bounds import (
+    HEADER_ROOM,
+    TRUNCATED,
+    UNWRITABLE_ERRORS,
+    UnwritableRecordError,
+    fit_copy,
+    record_size,
+)
+from bria_fleet.runtime.events import event_message, failure_message
+from bria_fleet.runtime.outbox import Outbox, encoded_value
 from bria_fleet.runtime.outcomes import EventSpec
 from bria_fleet.runtime.records import (
     CallingRecord,
@@ -32,6 +41,12 @@ logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 
+DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+
+
+def _retriable(error: BaseException) -> bool:
+    return isinstance(error, KafkaError) and not isinstance(error, UNWRITABLE_ERRORS)
+
 
 class Journal:
     """Durable writes of one domain's outcomes to Kafka.
@@ -42,16 +57,59 @@ class Journal:
     again even if the process dies in between.
     """
 
-    def __init__(self, domain: Domain, outbox: Outbox) -> None:
+    def __init__(
+        self, domain: Domain, outbox: Outbox, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    ) -> None:
         self._domain = domain
         self._topics = topics_for(domain)
         self._outbox = outbox
+        self._max_record_bytes = max_record_bytes
 
     async def finish(self, job_id: str, messages: Sequence[OutboundMessage]) -> None:
-        """Record how ``job_id`` ended, then publish its messages."""
+        """Record how ``job_id`` ended, then publish its messages.
+
+        An outcome too large for Kafka (its record or one of its messages) is replaced by a
+        short ``<domain>.failed`` event with code ``output_too_large``, never retried.
+        """
         record = FinishedRecord(job_id=job_id, messages=list(messages))
-        await self._durably(self._outbox.put, self._topics.operations, record)
-        await self.publish(messages)
+        problem = self._oversized(record)
+        if problem is None:
+            try:
+                await self._durably(self._outbox.put, self._topics.operations, record)
+                await self.publish(messages)
+                return
+            except UnwritableRecordError as error:
+                problem = str(error)
+        logger.warning("job %s: outcome too large for Kafka (%s); failing it", job_id, problem)
+        summary = [self._too_large_failure(job_id, problem)]
+        await self._durably(
+            self._outbox.put,
+            self._topics.operations,
+            FinishedRecord(job_id=job_id, messages=summary),
+        )
+        await self.publish(summary)
+
+    def _oversized(self, record: FinishedRecord) -> str | None:
+        """Why ``record`` or one of its messages would exceed the size limit, or ``None``."""
+        limit = self._max_record_bytes - HEADER_ROOM
+        size = len(record.model_dump_json().encode())
+        # A published message is at most 3 times its share of the record (ASCII escapes).
+        if 3 * size <= limit:
+            return None
+        if size > limit:
+            return f"the finished record is {size} bytes, over {limit}"
+        for message in record.messages:
+            value = encoded_value(message)
+            encoded = record_size(message.key.encode(), value, message.headers)
+            if encoded > limit:
+                return f"a message to {message.topic} is {encoded} bytes, over {limit}"
+        return None
+
+    def _too_large_failure(self, job_id: str, problem: str) -> OutboundMessage:
+        error = FailureError(
+            f"the job's outcome is too large for Kafka ({problem})", code="output_too_large"
+        )
+        return failure_message(self._domain, job_id, {}, error)
 
     async def mark_calling(self, job_id: str) -> None:
         """Record that ``job_id`` is about to send a paid generation (until it finishes)."""
@@ -101,10 +159,21 @@ class Journal:
         await self._outbox.tombstone(self._topics.operations, nudge_key(watch_key), partition)
 
     async def forward(
-        self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Mapping[str, str]
     ) -> None:
-        """Send a request on as it came, with ``headers`` (to the retry or dead-letter topic)."""
-        await self._durably(self._outbox.forward, topic, key, value, headers)
+        """Send a request on as it came, with ``headers`` (to the retry or dead-letter topic).
+
+        A copy too large for Kafka is cut to fit (``bounds.fit_copy``); one the broker still
+        refuses goes without its value, saying so in ``bria_truncated``.
+        """
+        key, value, fitted = fit_copy(key, value, headers, self._max_record_bytes)
+        try:
+            await self._durably(self._outbox.forward, topic, key, value, fitted)
+        except UnwritableRecordError as error:
+            bare = fit_copy(key, None, fitted, self._max_record_bytes // 4)[2]
+            bare[TRUNCATED] = f"value dropped: Kafka refused the copy ({error})"
+            # Kafka needs a key or a value; the key was already cut short.
+            await self._durably(self._outbox.forward, topic, key or b"-", None, bare)
 
     @staticmethod
     async def _durably(
@@ -114,17 +183,23 @@ class Journal:
 
         Returning before the write is durable would let the offset be committed past a
         request whose outcome was lost. The first try runs bare: a retry loop costs more
-        CPU than the write, and most writes succeed at once.
+        CPU than the write, and most writes succeed at once. A record Kafka refuses as too
+        large raises :class:`UnwritableRecordError` at once: no retry would change the answer.
         """
         try:
-            await operation(*args, **kwargs)
-            return
-        except KafkaError as error:
-            logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(KafkaError),
-            wait=wait_exponential_jitter(initial=0.2, max=5.0),
-            reraise=True,
-        ):
-            with attempt:
+            try:
                 await operation(*args, **kwargs)
+                return
+            except KafkaError as error:
+                if not _retriable(error):
+                    raise
+                logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_retriable),
+                wait=wait_exponential_jitter(initial=0.2, max=5.0),
+                reraise=True,
+            ):
+                with attempt:
+                    await operation(*args, **kwargs)
+        except UNWRITABLE_ERRORS as error:
+            raise UnwritableRecordError(str(error)) from None

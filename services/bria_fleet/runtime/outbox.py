@@ -12,6 +12,7 @@ from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced
 
 from bria_fleet import tracing
 from bria_fleet.metrics import KAFKA_WRITE_DURATION
+from bria_fleet.runtime.bounds import header_bytes
 from bria_fleet.runtime.records import NUDGE_VALUE, OperationRecord, OutboundMessage, WatchRecord
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,13 @@ FATAL_PRODUCER_ERRORS = (OutOfOrderSequenceNumber, ProducerFenced)
 
 
 def encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
-    """Kafka header values are bytes; ours are UTF-8 text."""
-    return [(name, value.encode()) for name, value in headers.items()]
+    """Kafka header values are bytes; ours are UTF-8 text (see ``bounds.header_bytes``)."""
+    return [(name, header_bytes(value)) for name, value in headers.items()]
+
+
+def encoded_value(message: OutboundMessage) -> bytes:
+    """A message's value as published."""
+    return json.dumps(message.value, separators=(",", ":")).encode()
 
 
 class Outbox:
@@ -84,7 +90,7 @@ class Outbox:
             await producer.send(
                 message.topic,
                 key=message.key.encode(),
-                value=json.dumps(message.value, separators=(",", ":")).encode(),
+                value=encoded_value(message),
                 headers=encode_headers(message.headers) + trace_headers,
             )
             for message in messages
@@ -120,7 +126,7 @@ class Outbox:
             )
 
     async def forward(
-        self, topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str]
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Mapping[str, str]
     ) -> None:
         """Send a raw message on (to the retry or dead-letter topic) with extra headers."""
         with KAFKA_WRITE_DURATION.labels("forward").time():

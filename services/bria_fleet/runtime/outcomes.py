@@ -162,7 +162,7 @@ class WatchKind(Protocol[RequestT]):
 class DomainLogic(Protocol[RequestT]):
     """A domain's logic, independent of Kafka, over its own request type ``RequestT``."""
 
-    def parse(self, raw: bytes) -> RequestT:
+    def parse(self, raw: bytes | None) -> RequestT:
         """Parse and validate a request, raising ``InvalidRequest`` with a readable reason."""
         ...
 
@@ -201,7 +201,7 @@ class LogicBase(Generic[RequestT]):
         """The kinds of long operation this domain starts, by name."""
         return self._watch_kinds
 
-    def parse(self, raw: bytes) -> RequestT:
+    def parse(self, raw: bytes | None) -> RequestT:
         """Parse and validate a request of this domain (``InvalidRequest`` says why not)."""
         # parse_request is typed per domain literal; ``domain`` is only known to be a Domain.
         return cast(RequestT, parse_request(self.domain, raw))

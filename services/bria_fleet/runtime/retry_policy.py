@@ -5,6 +5,7 @@ domain's ``.retry`` topic with a due time and an attempt count; past the last at
 ``.dlq`` (docs/architecture.md §3). The job runner asks this policy and writes what it says.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,9 +30,15 @@ class GiveUp:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """The delays before each retry; ``len(delays)`` retries, then the dead-letter topic."""
+    """The delays before each retry; ``len(delays)`` retries, then the dead-letter topic.
+
+    A ``Retry-After`` longer than ``retry_after_cap`` holds the retry back only that long
+    (the process-wide hold of the API client still keeps calls back until it passes), so
+    every due time written lies at most ``max(max(delays), retry_after_cap)`` ahead.
+    """
 
     delays: Sequence[float]
+    retry_after_cap: float = math.inf
 
     def decide(
         self,
@@ -47,7 +54,7 @@ class RetryPolicy:
         due after the configured delay or after it, whichever is later.
         """
         if attempt < len(self.delays):
-            delay = max(self.delays[attempt], not_before)
+            delay = max(self.delays[attempt], min(not_before, self.retry_after_cap))
             due_at = (now or datetime.now(UTC)) + timedelta(seconds=delay)
             return RetryLater(
                 {

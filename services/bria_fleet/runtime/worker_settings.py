@@ -1,9 +1,16 @@
 """Worker configuration from the environment (docs/architecture.md §3, §4, §7)."""
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WEBHOOK_PATH = "/webhooks/bria"
+
+DUE_MARGIN_SECONDS = 60.0
+"""Slack on a retry's due time for clocks that differ between replicas."""
+
+CALLS_PER_JOB_CEILING = 30
+"""How many API calls (each within its timeout and retry budget) the longest job is allowed
+for when deriving how long a partition may go without progress."""
 
 
 class PollPolicy(BaseModel):
@@ -66,6 +73,29 @@ class WorkerSettings(BaseSettings):
         default_factory=lambda: [5.0, 30.0, 120.0],
         description="delay before each pass through the .retry topic; past the last, .dlq",
     )
+    retry_after_cap_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="the longest an API's Retry-After may hold a job back through .retry",
+    )
+    max_request_bytes: int = Field(
+        default=512 * 1024,
+        ge=1024,
+        description="a request (value, key and headers) or its JSON echo in events larger than"
+        " this is dead-lettered unread (request_too_large)",
+    )
+    max_record_bytes: int = Field(
+        default=1024 * 1024,
+        ge=64 * 1024,
+        description="the largest record the worker writes (Kafka's default message.max.bytes);"
+        " larger dead-letter copies are truncated, larger outcomes summarised",
+    )
+    stuck_after_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="/healthz fails when a partition's oldest delivery has been in flight this"
+        " long; unset: derived from the retry policy and the API timeouts",
+    )
     poll_policies: dict[str, PollPolicy] = Field(default_factory=_default_poll_policies)
     max_concurrent_polls: int = Field(default=16, ge=1)
     client_id: str = "bria-fleet"
@@ -76,11 +106,43 @@ class WorkerSettings(BaseSettings):
     )
 
     @property
+    def longest_retry_wait(self) -> float:
+        """The longest a pass through ``.retry`` may wait: its delay or a capped Retry-After."""
+        return max([*self.retry_delays, self.retry_after_cap_seconds])
+
+    @property
+    def due_horizon_seconds(self) -> float:
+        """How far ahead a retry's due time may lie; one further ahead was not written by the
+        fleet (it is dead-lettered as ``invalid_headers``)."""
+        return self.longest_retry_wait + DUE_MARGIN_SECONDS
+
+    def stuck_after(self, api_timeout_seconds: float, api_retry_budget_seconds: float) -> float:
+        """Seconds a partition may make no progress before the worker is unhealthy.
+
+        ``stuck_after_seconds`` if set; else the longest due wait plus
+        ``CALLS_PER_JOB_CEILING`` API calls, each its timeout and retry budget long.
+        """
+        if self.stuck_after_seconds is not None:
+            return self.stuck_after_seconds
+        per_call = api_timeout_seconds + api_retry_budget_seconds
+        return self.due_horizon_seconds + CALLS_PER_JOB_CEILING * per_call
+
+    @property
     def webhook_url(self) -> str | None:
         """Where the API should deliver webhooks, or ``None`` when they are off."""
         if not self.webhook_public_url:
             return None
         return self.webhook_public_url.rstrip("/") + WEBHOOK_PATH
+
+    @model_validator(mode="after")
+    def _requests_fit_in_records(self) -> "WorkerSettings":
+        # A request's retry copy must fit in a record whole (only dead letters are cut).
+        if self.max_request_bytes > self.max_record_bytes // 2:
+            raise ValueError(
+                "WORKER_MAX_REQUEST_BYTES must be at most half of WORKER_MAX_RECORD_BYTES,"
+                " so that a request's retry copy and its events fit in a record"
+            )
+        return self
 
     @field_validator("poll_policies", mode="after")
     @classmethod
