@@ -37,10 +37,11 @@ test-fast: setup deploy-tools
 	$(BIN)/python -m pytest -m "not integration and not containers"
 
 ## The fleet reliability suite at full size (kills, scale-up and leave during 20 s calls,
-## broker restart, API storm, stop reasons, pipelines, secrets; up to ~20 minutes). A
-## smaller slice of it runs in `make test`. Figures: .cache/reliability/figures-full.json.
+## broker restart, API storm, stop reasons, pipelines, secrets; about 10 minutes), and the
+## hostile-input corpus on a real broker. A smaller slice of the suite runs in `make test`.
+## Figures: .cache/reliability/figures-full.json.
 test-reliability: setup kafka-jars
-	RELIABILITY_SCALE=full $(BIN)/python -m pytest tests/reliability -m reliability
+	RELIABILITY_SCALE=full $(BIN)/python -m pytest tests/reliability tests/hostile -m "not containers"
 
 ## Only the tests that build and run the images, the chart and the compose file in podman.
 test-containers: setup kafka-jars deploy-tools

@@ -4,7 +4,7 @@ restarted, the API failing, pipelines across replicas, and the token kept secret
 Each scenario records its figures (see ``conftest.py``) and passes or fails on them. The
 scenarios run in this file's order on one broker and simulator; the secrets scan comes last,
 so it reads every log and record the others left. The hostile-input corpus is its own suite
-(``tests/hostile/``) and belongs between the storm and the secrets scan when it joins here.
+(``tests/hostile/``), which ``make test-reliability`` runs too.
 """
 
 import asyncio
@@ -475,8 +475,9 @@ def pipeline(job_id: str) -> dict[str, Any]:
     return request
 
 
-# The hostile-message corpus (tests/hostile/) joins here when it lands: it runs against the
-# same broker and replicas, interleaved with valid jobs, before the secrets scan below.
+# The hostile-message corpus is its own suite (tests/hostile/test_hostile_corpus.py, on the
+# test session's broker); `make test-reliability` runs it after these scenarios. Moving it
+# onto this fleet (its replicas, and before the secrets scan) is the next step.
 
 
 async def test_secrets_appear_in_no_log_record_or_metric(
