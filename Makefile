@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 	test-containers
 .PHONY: monitoring monitoring-tools
 .PHONY: bench-tools
+.PHONY: test-reliability
 
 setup: $(STAMP)
 
@@ -35,6 +36,13 @@ test: setup kafka-jars deploy-tools monitoring-tools
 ## Only the fast tests that need no broker and no containers.
 test-fast: setup deploy-tools
 	$(BIN)/python -m pytest -m "not integration and not containers"
+
+## The fleet reliability suite at full size (kills, scale-up and leave during 20 s calls,
+## broker restart, API storm, stop reasons, pipelines, secrets; about 10 minutes), and the
+## hostile-input corpus on a real broker. A smaller slice of the suite runs in `make test`.
+## Figures: .cache/reliability/figures-full.json.
+test-reliability: setup kafka-jars
+	RELIABILITY_SCALE=full $(BIN)/python -m pytest tests/reliability tests/hostile -m "not containers"
 
 ## Only the tests that build and run the images, the chart and the compose file in podman.
 test-containers: setup kafka-jars deploy-tools

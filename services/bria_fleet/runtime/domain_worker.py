@@ -55,7 +55,7 @@ LogicFactory = Callable[[], AnyLogic]
 @dataclass
 class _Running:
     api: BriaApi
-    producer: AIOKafkaProducer
+    outbox: Outbox
     table: OperationsTable
     runner: JobRunner[Any]
     watcher: Watcher[Any]
@@ -290,22 +290,27 @@ class Worker:
             if tracing.configure(f"bria-fleet-{self.domain}"):
                 stack.callback(tracing.shutdown)
             api = await stack.enter_async_context(create_api(self.api_settings))
-            producer = AIOKafkaProducer(
-                **options,
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=0,
-                max_request_size=self.settings.max_record_bytes,
-            )
-            await producer.start()
-            stack.push_async_callback(producer.stop)
+
+            async def new_producer() -> AIOKafkaProducer:
+                producer = AIOKafkaProducer(
+                    **options,
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=0,
+                    max_request_size=self.settings.max_record_bytes,
+                )
+                await producer.start()
+                return producer
+
+            outbox = await Outbox.start(new_producer)
+            stack.push_async_callback(outbox.stop)
             table = OperationsTable(
                 AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None),
                 self.topics.operations,
             )
             await table.start(partitions[self.topics.operations])
             stack.push_async_callback(table.stop)
-            journal = Journal(self.domain, Outbox(producer), self.settings.max_record_bytes)
+            journal = Journal(self.domain, outbox, self.settings.max_record_bytes)
             runner = JobRunner(self.domain, logic, api, table, journal, self.settings)
             membership = AIOKafkaConsumer(
                 **options,
@@ -328,7 +333,7 @@ class Worker:
             lag = LagSampler(self.domain, lambda: self.subscriber.consumer)
             lag.start()
             stack.push_async_callback(lag.stop)
-            self._running = _Running(api, producer, table, runner, watcher)
+            self._running = _Running(api, outbox, table, runner, watcher)
             stack.callback(self._forget_running)
             await initialize_concurrent_processing(
                 context=self.broker.context,
