@@ -365,3 +365,23 @@ def documented_settings() -> set[str]:
             alias = field.validation_alias
             names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
     return names
+
+
+@pytest.mark.parametrize("rendered", ["default_objects", "everything_objects"])
+def test_the_workers_read_the_configmap_as_rendered(
+    rendered: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects: list[Manifest] = request.getfixturevalue(rendered)
+    (config,) = [
+        c
+        for c in of_kind(objects, "ConfigMap")
+        if "data" in c and "KAFKA_BOOTSTRAP_SERVERS" in c["data"]
+    ]
+    for name, value in config["data"].items():
+        monkeypatch.setenv(name, value)
+    # Helm renders large numbers as floats ("1.048576e+06") unless told otherwise: every
+    # value must parse as the settings' types, or the pods crash on start.
+    worker = WorkerSettings()
+    ApiSettings()
+    KafkaSettings()
+    assert worker.max_record_bytes == 1_048_576
