@@ -93,6 +93,7 @@ class Simulator:
         self.process = spawn(command, {"BRIA_API_TOKEN": token}, log)
         self.calls: list[Call] = []
         self._collector: asyncio.Task[None] | None = None
+        self._reading = asyncio.Lock()  # the collector and catch_up() read one at a time
 
     def wait_ready(self, within: float = 30.0) -> None:
         """Wait until the simulator answers its health check."""
@@ -153,10 +154,16 @@ class Simulator:
             await asyncio.sleep(0.5)
 
     async def _read_once(self) -> None:
-        since = self.calls[-1].seq if self.calls else 0
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            answer = await client.get(f"{self.url}/_sim/calls", params={"since": since})
-        for raw in answer.json():
+        async with self._reading:
+            since = self.calls[-1].seq if self.calls else 0
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                answer = await client.get(f"{self.url}/_sim/calls", params={"since": since})
+            self._append(answer.json(), since)
+
+    def _append(self, answered: list[dict[str, Any]], since: int) -> None:
+        for raw in answered:
+            if int(raw["seq"]) <= since:
+                continue
             ended = float(raw["at"])
             self.calls.append(
                 Call(

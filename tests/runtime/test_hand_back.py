@@ -141,3 +141,28 @@ async def test_hand_back_gives_up_after_the_grace_and_says_so(
     assert "still running" in caplog.text
     logic.release.set()
     await running
+
+
+async def test_a_job_waiting_for_an_api_slot_is_handed_back_not_started() -> None:
+    logic = _SlowLogic()
+    journal = MemoryJournal()
+    runner = JobRunner(
+        "generation",
+        logic,
+        cast(Any, None),
+        cast(Any, MemoryTable()),
+        cast(Any, journal),
+        WorkerSettings(concurrency=1),
+    )
+    running = asyncio.create_task(runner.handle(_delivery("calling", 0, 1)))
+    queued = asyncio.create_task(runner.handle(_delivery("queued", 0, 2)))
+    await _until(lambda: logic.started == ["calling"])
+
+    hand_back = asyncio.create_task(runner.hand_back([(TOPIC, 0)], grace=30.0))
+    logic.release.set()
+    assert await hand_back is True
+    await running
+    await asyncio.gather(queued, return_exceptions=True)
+    assert queued.cancelled()
+    assert logic.started == ["calling"]
+    assert set(journal.finished) == {"calling"}

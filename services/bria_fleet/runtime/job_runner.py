@@ -242,6 +242,8 @@ class JobRunner(Generic[RequestT]):
         )
         try:
             async with self._api_slots:
+                if self._hands_back(delivery):  # it waited for a slot, and has not started
+                    raise asyncio.CancelledError
                 with announcing_paid_calls(marker.announce):
                     outcome = await self._logic.run(request, context)
         except FailureError as error:
