@@ -43,7 +43,9 @@ class _SlowLogic(LogicBase[GenerationRequest]):
         return Completed(EventSpec("generation.completed", data))
 
 
-def _runner(logic: _SlowLogic) -> tuple[JobRunner[Any], MemoryJournal]:
+def _runner(
+    logic: _SlowLogic, settings: WorkerSettings | None = None
+) -> tuple[JobRunner[Any], MemoryJournal]:
     journal = MemoryJournal()
     runner = JobRunner(
         "generation",
@@ -51,7 +53,7 @@ def _runner(logic: _SlowLogic) -> tuple[JobRunner[Any], MemoryJournal]:
         cast(Any, None),
         cast(Any, MemoryTable()),
         cast(Any, journal),
-        WorkerSettings(),
+        settings or WorkerSettings(),
     )
     return runner, journal
 
@@ -145,15 +147,7 @@ async def test_hand_back_gives_up_after_the_grace_and_says_so(
 
 async def test_a_job_waiting_for_an_api_slot_is_handed_back_not_started() -> None:
     logic = _SlowLogic()
-    journal = MemoryJournal()
-    runner = JobRunner(
-        "generation",
-        logic,
-        cast(Any, None),
-        cast(Any, MemoryTable()),
-        cast(Any, journal),
-        WorkerSettings(concurrency=1),
-    )
+    runner, journal = _runner(logic, WorkerSettings(concurrency=1))
     running = asyncio.create_task(runner.handle(_delivery("calling", 0, 1)))
     queued = asyncio.create_task(runner.handle(_delivery("queued", 0, 2)))
     await _until(lambda: logic.started == ["calling"])
