@@ -132,17 +132,22 @@ async def test_a_partition_assigned_again_takes_work_again() -> None:
     assert set(journal.finished) == {"back"}
 
 
-async def test_hand_back_gives_up_after_the_grace_and_says_so(
+async def test_a_job_still_calling_after_the_grace_is_stopped_and_ends_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Its partition's new owner ends it; an answer arriving here later must not end it too."""
     logic = _SlowLogic()
-    runner, _ = _runner(logic)
-    running = asyncio.create_task(runner.handle(_delivery("stuck", 0, 1)))
-    await _until(lambda: logic.started == ["stuck"])
+    runner, journal = _runner(logic)
+    stuck = asyncio.create_task(runner.handle(_delivery("stuck", 0, 1)))
+    kept = asyncio.create_task(runner.handle(_delivery("kept", 1, 1)))
+    await _until(lambda: sorted(logic.started) == ["kept", "stuck"])
     assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
-    assert "still running" in caplog.text
-    logic.release.set()
-    await running
+    assert "still calling the API" in caplog.text
+    logic.release.set()  # the API answers after all
+    await asyncio.gather(stuck, kept, return_exceptions=True)
+    assert stuck.cancelled()
+    assert set(journal.finished) == {"kept"}, "a job given up in the rebalance ended here too"
+    assert [m for m in journal.published if m.key == "stuck"] == []
 
 
 async def test_a_job_waiting_for_an_api_slot_is_handed_back_not_started() -> None:

