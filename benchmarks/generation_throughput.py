@@ -13,7 +13,8 @@ and prints both ratios and the worker's peak RSS (and writes them to
 ``.cache/bench/generation_throughput.json``). Requests are published before the
 consumer starts, so only consumption is timed; an untimed round of jobs runs first, with
 its own worker, to warm up the broker. ``BENCH_PY_SPY_DIR=DIR`` records each worker with
-py-spy (``pip install -e '.[bench]'``) into ``DIR`` as collapsed stacks. Usage:
+py-spy (``pip install -e '.[bench]'``) into ``DIR`` as collapsed stacks, at
+``BENCH_PY_SPY_RATE`` samples per second (50). Usage:
 
     python benchmarks/generation_throughput.py [--jobs 4000] [--concurrency 64]
 """
@@ -136,7 +137,8 @@ def profile(process: subprocess.Popen[bytes], directory: Path | None, name: str)
     directory.mkdir(parents=True, exist_ok=True)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     command = [py_spy, "record", "--pid", str(process.pid), "--format", "raw", "--nonblocking"]
-    command += ["--rate", "50", "-o", str(directory / f"{name}.txt")]
+    rate = os.environ.get("BENCH_PY_SPY_RATE", "50")
+    command += ["--rate", rate, "-o", str(directory / f"{name}.txt")]
     quiet = subprocess.DEVNULL
     PROFILERS.append(subprocess.Popen(command, stdout=quiet, stderr=quiet))
 
