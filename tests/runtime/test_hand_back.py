@@ -132,22 +132,66 @@ async def test_a_partition_assigned_again_takes_work_again() -> None:
     assert set(journal.finished) == {"back"}
 
 
-async def test_a_job_still_calling_after_the_grace_is_stopped_and_ends_nothing(
+async def test_a_job_outlasting_the_grace_ends_only_with_its_new_owner(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Its partition's new owner ends it; an answer arriving here later must not end it too."""
+    """Its partition went to another replica, which runs it again; an answer arriving here
+    later must not end the job a second time."""
     logic = _SlowLogic()
     runner, journal = _runner(logic)
     stuck = asyncio.create_task(runner.handle(_delivery("stuck", 0, 1)))
     kept = asyncio.create_task(runner.handle(_delivery("kept", 1, 1)))
     await _until(lambda: sorted(logic.started) == ["kept", "stuck"])
     assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
+    await runner.gone([(TOPIC, 0)])
     assert "still calling the API" in caplog.text
-    logic.release.set()  # the API answers after all
+    logic.release.set()  # the API answers after all, before the next assignment
+    await _until(kept.done)
+    assert not stuck.done(), "an outcome was written before the assignment said whose it is"
+    runner.partitions_assigned([(TOPIC, 1)])
     await asyncio.gather(stuck, kept, return_exceptions=True)
     assert stuck.cancelled()
     assert set(journal.finished) == {"kept"}, "a job given up in the rebalance ended here too"
     assert [m for m in journal.published if m.key == "stuck"] == []
+
+
+async def test_a_job_ending_after_the_grace_but_before_its_partition_is_gone_ends_here() -> None:
+    """Until the rebalance callback returns (the offsets are being committed), the
+    partition is still this replica's."""
+    logic = _SlowLogic()
+    runner, journal = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("late", 0, 1)))
+    await _until(lambda: logic.started == ["late"])
+    assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
+    logic.release.set()
+    await running
+    assert set(journal.finished) == {"late"}
+
+
+async def test_a_job_outlasting_the_grace_ends_here_when_its_partition_comes_back() -> None:
+    logic = _SlowLogic()
+    runner, journal = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("back-again", 0, 1)))
+    await _until(lambda: logic.started == ["back-again"])
+    assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
+    await runner.gone([(TOPIC, 0)])
+    runner.partitions_assigned([(TOPIC, 0)])
+    logic.release.set()
+    await running
+    assert set(journal.finished) == {"back-again"}
+
+
+async def test_a_job_still_calling_when_its_partition_goes_elsewhere_is_stopped() -> None:
+    logic = _SlowLogic()
+    runner, journal = _runner(logic)
+    running = asyncio.create_task(runner.handle(_delivery("moved", 0, 1)))
+    await _until(lambda: logic.started == ["moved"])
+    assert await runner.hand_back([(TOPIC, 0)], grace=0.05) is False
+    await runner.gone([(TOPIC, 0)])
+    runner.partitions_assigned([(TOPIC, 1)])
+    await asyncio.gather(running, return_exceptions=True)
+    assert running.cancelled(), "a call whose outcome can only be dropped went on"
+    assert journal.finished == {}
 
 
 async def test_a_job_waiting_for_an_api_slot_is_handed_back_not_started() -> None:

@@ -8,12 +8,18 @@ publish their events twice).
 """
 
 import asyncio
+import itertools
 import signal
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
+from bria_fleet.settings import KafkaSettings
 from bria_fleet.sim import SimServer
+from bria_fleet.topics_admin import require_topics
+from bria_fleet_contracts import topics_for
 from tests.fixtures.fleet import FleetEvents, StartWorker, Submit, WorkerProcess
 from tests.workers.helpers import example, prompt_counts, set_faults
 
@@ -22,6 +28,7 @@ pytestmark = pytest.mark.integration
 JobIds = Callable[[str], str]
 CALL_SECONDS = 16.0
 ROUTE = "/v1/text-to-image/"
+REQUESTS = topics_for("generation").requests
 
 
 def _start(start_worker: StartWorker, sim: SimServer) -> WorkerProcess:
@@ -109,3 +116,60 @@ async def test_the_paid_calls_of_a_killed_replica_are_not_sent_again_by_the_next
         assert event["type"] == "generation.failed"
         assert event["error"]["code"] == "api_outcome_unknown"
         assert "earlier attempt" in event["error"]["message"]
+
+
+async def test_a_call_outlasting_the_grace_of_a_rebalance_ends_its_job_once(
+    sim: SimServer,
+    start_worker: StartWorker,
+    submit: Submit,
+    generation_events: FleetEvents,
+    fleet_topics: KafkaSettings,
+    job_ids: JobIds,
+) -> None:
+    """Calls longer than WORKER_GRACEFUL_TIMEOUT when a replica joins: jobs whose partition
+    moves end with its new owner (which finds the calling marker), the others with their
+    first replica; none ends twice, none is paid twice."""
+    # Longer than the grace, the committer's flush and the wait for outcome writes together.
+    set_faults(sim, latency={"pattern": f"*{ROUTE}*", "fixed_seconds": 25.0})
+    grace = {"WORKER_GRACEFUL_TIMEOUT": "2"}
+    first = start_worker("generation", api_base_url=sim.base_url, api_token=sim.token, **grace)
+    await first.wait_ready()
+    partitions = (await require_topics(fleet_topics, [REQUESTS]))[REQUESTS]
+    jobs = _keys_on_every_partition(job_ids, "outlasting", sorted(partitions), per_partition=2)
+    for job_id in jobs:
+        request = example("generation", "text_to_image", job_id, prompt=f"prompt {job_id}")
+        await submit("generation", request)
+    await asyncio.sleep(1.0)  # every job is now waiting for its generation
+    second = start_worker("generation", api_base_url=sim.base_url, api_token=sim.token, **grace)
+    await second.wait_ready()
+    await generation_events.wait_terminal(jobs, within=120)
+    await asyncio.sleep(5.0)  # the last calls ended with the last terminal event; any more?
+    for replica in (first, second):
+        replica.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(replica.wait_exit) == 0
+
+    sent = prompt_counts(sim, ROUTE)
+    ends = Counter()
+    for job_id in jobs:
+        assert sent[f"prompt {job_id}"] <= 1, "a paid generation was sent twice"
+        terminal = generation_events.terminal(job_id)
+        assert len(terminal) == 1, f"{job_id} ended twice: {terminal}"
+        ends[terminal[0]["type"]] += 1
+    # Some partitions stayed with the first replica, some moved (round robin over two).
+    assert ends["generation.completed"] > 0, ends
+    assert ends["generation.failed"] > 0, ends
+
+
+def _keys_on_every_partition(
+    job_ids: JobIds, name: str, partitions: list[int], per_partition: int
+) -> list[str]:
+    """Job ids that Kafka's default partitioner puts ``per_partition`` to each partition."""
+    chosen: dict[int, list[str]] = {p: [] for p in partitions}
+    for n in itertools.count():
+        job_id = job_ids(f"{name}-{n}")
+        partition = DefaultPartitioner()(job_id.encode(), partitions, partitions)
+        if len(chosen[partition]) < per_partition:
+            chosen[partition].append(job_id)
+        if all(len(ids) == per_partition for ids in chosen.values()):
+            return [job_id for ids in chosen.values() for job_id in ids]
+    raise AssertionError("unreachable")

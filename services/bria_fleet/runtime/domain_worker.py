@@ -269,17 +269,20 @@ class Worker:
         finish (within the graceful timeout), hand back those not started, commit.
 
         So a rebalance (a replica joining or leaving) repeats no API call: the new owners
-        start from the first record this replica did not finish.
+        start from the first record this replica did not finish. A job still running
+        after all that ends here only if the next assignment gives its partition back.
         """
         running = self._running
         if running is None or not revoked:
             return
         timeout = self.settings.graceful_timeout
-        await running.runner.hand_back([(tp.topic, tp.partition) for tp in revoked], timeout)
+        partitions = [(tp.topic, tp.partition) for tp in revoked]
+        await running.runner.hand_back(partitions, timeout)
         handler: KafkaConcurrentHandler | None = self.broker.context.get(PROCESSING_CONTEXT_KEY)
         if handler is not None and handler.is_running:
-            await handler.committer.commit_all(REJOIN_MARGIN_SECONDS / 2)
+            await handler.committer.commit_all(REJOIN_MARGIN_SECONDS / 3)
             handler.committer.clear_cancellation_watermarks(revoked)
+        await running.runner.gone(partitions)
 
     def _require_running(self) -> _Running:
         if self._running is None:

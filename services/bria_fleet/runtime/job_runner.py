@@ -124,7 +124,9 @@ class JobRunner(Generic[RequestT]):
         self._deliveries: Counter[Partition] = Counter()  # inside handle(), per partition
         self._delivery_left = asyncio.Event()
         self._api_slots = ApiSlots(settings.concurrency)
-        self._calling: dict[Partition, set[asyncio.Task[object]]] = {}  # jobs in their logic
+        self._calling: dict[Partition, set[asyncio.Task[object]]] = {}  # not yet writing
+        self._given_up: set[Partition] = set()  # revoked while jobs of theirs still ran
+        self._next_assignment = asyncio.Event()
 
     def partitions_assigned(self, partitions: Iterable[Partition] = ()) -> None:
         """Call on every assignment: the next request first waits for the table to catch up.
@@ -132,7 +134,14 @@ class JobRunner(Generic[RequestT]):
         Partitions given back earlier and now assigned again take new work again.
         """
         self._epoch += 1
+        partitions = set(partitions)
         self._handing_back.difference_update(partitions)
+        self._given_up.difference_update(partitions)
+        for source in self._given_up:  # their jobs could only end cancelled: end them now
+            for task in self._calling.get(source, ()):
+                task.cancel()
+        self._next_assignment.set()
+        self._next_assignment = asyncio.Event()
 
     def begin_drain(self) -> None:
         """Start no new job from now on; deliveries not yet started are handed back.
@@ -148,10 +157,8 @@ class JobRunner(Generic[RequestT]):
         """Give ``partitions`` up in a rebalance: start nothing more from them, and wait (at
         most ``grace`` seconds) until the jobs already running on them have finished.
 
-        Returns whether they all did. A job still in its logic at the deadline is cancelled
-        (see :meth:`_stop_calling`) and one writing its outcome is waited for a little longer
-        (``OUTCOME_WRITE_GRACE_SECONDS``); the offsets of both stay uncommitted, so the
-        partition's new owner runs them again.
+        Returns whether they all did. A job still running at the deadline goes on; once
+        the partitions are gone (:meth:`gone`) it writes its outcome only if they come back.
         """
         leaving = set(partitions)
         self._handing_back.update(leaving)
@@ -159,37 +166,63 @@ class JobRunner(Generic[RequestT]):
         try:
             await asyncio.wait_for(self._quiet(leaving), grace)
         except TimeoutError:
-            stopped = self._stop_calling(leaving)
             logger.warning(
-                "%d job(s) still calling the API %.0f s after their partitions were revoked:"
-                " stopped, so that only their new owner ends them (one that may have sent a"
-                " paid generation ends api_outcome_unknown there)",
-                stopped,
+                "%d job(s) still running %.0f s after their partitions were revoked",
+                sum(self._deliveries[p] for p in leaving),
                 grace,
             )
-            try:
-                await asyncio.wait_for(self._quiet(leaving), OUTCOME_WRITE_GRACE_SECONDS)
-            except TimeoutError:
-                busy = sum(self._deliveries[p] for p in leaving)
-                logger.warning("%d job(s) still writing their outcome; handed over", busy)
             return False
         return True
 
-    def _stop_calling(self, partitions: set[Partition]) -> int:
-        """Cancel the jobs from ``partitions`` still in their logic; how many there were.
+    async def gone(self, partitions: Iterable[Partition]) -> None:
+        """The revoked ``partitions`` are no longer this replica's, jobs of theirs still
+        running or not: from now on those jobs write their outcome only if the next
+        assignment gives their partition back (see :meth:`_unless_given_up`).
 
-        Their offsets stay uncommitted and they write nothing more, so the partitions' new
-        owner is the only one to end them: a job left running would publish a second
-        terminal event when its call finally returned.
+        Waits a little (``OUTCOME_WRITE_GRACE_SECONDS``) for jobs already writing theirs.
         """
-        tasks = [task for p in partitions for task in self._calling.get(p, ())]
-        for task in tasks:
-            task.cancel()
-        return len(tasks)
+        running = {p for p in partitions if self._deliveries[p]}
+        if not running:
+            return
+        self._given_up.update(running)
+        logger.warning(
+            "%d job(s) of partitions given up are still calling the API: each writes its"
+            " outcome only if its partition comes back (its new owner ends it otherwise;"
+            " api_outcome_unknown if it may have sent a paid generation)",
+            sum(len(self._calling.get(p, ())) for p in running),
+        )
+        try:
+            await asyncio.wait_for(self._writers_done(running), OUTCOME_WRITE_GRACE_SECONDS)
+        except TimeoutError:
+            logger.warning("jobs of partitions given up are still writing their outcome")
+
+    async def _quiet(self, partitions: set[Partition]) -> None:
+        while any(self._deliveries[p] for p in partitions):
+            self._delivery_left.clear()
+            await self._delivery_left.wait()
+
+    async def _writers_done(self, partitions: set[Partition]) -> None:
+        """Until no job of ``partitions`` is writing its outcome (calling jobs may remain)."""
+        while any(self._deliveries[p] > len(self._calling.get(p, ())) for p in partitions):
+            self._delivery_left.clear()
+            await self._delivery_left.wait()
+
+    async def _unless_given_up(self, source: Partition) -> None:
+        """Let a job of a partition given up with the job still running (see :meth:`hand_back`)
+        go on to its outcome only once the partition is assigned here again.
+
+        Otherwise its task ends cancelled, writing nothing: the partition's new owner runs
+        the job again, and this replica ending it too would be a second terminal event.
+        """
+        if source not in self._given_up:
+            return
+        await self._next_assignment.wait()
+        if source in self._given_up:
+            raise asyncio.CancelledError
 
     @contextmanager
     def _calling_from(self, source: Partition) -> Iterator[None]:
-        """Count the current task among the jobs of ``source`` in their logic."""
+        """Count the current task among the jobs of ``source`` not yet writing an outcome."""
         task = asyncio.current_task()
         assert task is not None
         calling = self._calling.setdefault(source, set())
@@ -200,11 +233,6 @@ class JobRunner(Generic[RequestT]):
             calling.discard(task)
             if not calling:
                 del self._calling[source]
-
-    async def _quiet(self, partitions: set[Partition]) -> None:
-        while any(self._deliveries[p] for p in partitions):
-            self._delivery_left.clear()
-            await self._delivery_left.wait()
 
     def _wake_waiting(self) -> None:
         self._stop_waiting.set()
@@ -284,11 +312,17 @@ class JobRunner(Generic[RequestT]):
             while_writing=slot.set_aside,
         )
         try:
-            async with slot:
-                if self._hands_back(delivery):  # it waited for a slot, and has not started
-                    raise asyncio.CancelledError
-                with self._calling_from(delivery.source), announcing_paid_calls(marker.announce):
-                    outcome = await self._logic.run(request, context)
+            with self._calling_from(delivery.source):
+                try:
+                    async with slot:
+                        if self._hands_back(delivery):  # it waited for a slot; not started
+                            raise asyncio.CancelledError
+                        with announcing_paid_calls(marker.announce):
+                            outcome = await self._logic.run(request, context)
+                except Exception:
+                    await self._unless_given_up(delivery.source)
+                    raise
+                await self._unless_given_up(delivery.source)
         except FailureError as error:
             # A generation that may have run is not repeated: its job ends here, paid once.
             if error.retriable and not isinstance(error, OutcomeUnknown):
