@@ -205,7 +205,7 @@ class Journal:
                 logger.warning("Kafka write failed (%s); retrying until it succeeds", error)
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_retriable),
-                wait=wait_exponential_jitter(initial=0.2, max=5.0),
+                wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
                 reraise=True,
             ):
                 with attempt:
