@@ -70,6 +70,9 @@ class _NoCookies(httpx.Cookies):
     def extract_cookies(self, response: httpx.Response) -> None:
         """Ignore ``Set-Cookie``."""
 
+    def __bool__(self) -> bool:
+        return False
+
 
 class _CookielessClient(httpx.AsyncClient):
     """httpx's client, without reading cookies from every response.
@@ -79,10 +82,12 @@ class _CookielessClient(httpx.AsyncClient):
     cookies the API never relies on.
     """
 
+    _none = _NoCookies()
+
     @property
     def cookies(self) -> httpx.Cookies:
         """Always empty."""
-        return _NoCookies()
+        return self._none
 
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
