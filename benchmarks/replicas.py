@@ -4,7 +4,8 @@ Starts its own Kafka broker (topics with 12 partitions) and simulator process, t
 
 1. **Scale-out**: for N = 1, 2, 4 replicas (``WORKER_CONCURRENCY`` C each, every API call
    taking L seconds), publishes N·C/L times ``--seconds`` jobs at once and measures jobs per
-   second against the ideal N·C/L.
+   second against the ideal N·C/L: over the whole burst, and steady (between the 10th and
+   90th percentile of completions, before the uneven tail of a burst hashed over partitions).
 2. **Rebalance**: with a steady stream of jobs into 2 replicas, a third joins, then one
    leaves gracefully (SIGTERM), then one is killed (SIGKILL). For each change: the longest
    gap between completions, the API calls repeated meanwhile (the simulator counts the same
@@ -105,12 +106,15 @@ async def scale_out(
         jobs = int(ideal * args.seconds)
         job_ids = [f"scale-{count}-{uuid.uuid4().hex[:6]}-{n}" for n in range(jobs)]
         waiting = asyncio.create_task(wait_for_events(bootstrap, TOPICS.events, set(job_ids)))
+        completions = Completions()
+        following = asyncio.create_task(completions.follow(bootstrap))
         await asyncio.sleep(1.0)
         started = time.perf_counter()
         busy_at_start, total_at_start = machine_cpu()
         cpu_at_start = sum(cpu_seconds(process.pid) for process, _ in replicas)
         await publish(bootstrap, TOPICS.requests, job_ids)
         finished = await waiting
+        following.cancel()
         busy, total = machine_cpu()
         replica_cpu = sum(cpu_seconds(process.pid) for process, _ in replicas) - cpu_at_start
         ports = [port for _, port in replicas]
@@ -122,6 +126,7 @@ async def scale_out(
         stop(replicas)
     elapsed = finished - started
     rate = jobs / elapsed
+    steady = completions.steady_rate(job_ids)
     cores = os.cpu_count() or 1
     machine = cores * (busy - busy_at_start) / (total - total_at_start)
     # What N*C/L would be with the API calls as slow as they were measured (the simulator
@@ -132,6 +137,8 @@ async def scale_out(
         f" {jobs} jobs: {rate:.1f} jobs/s; ideal N*C/L {ideal:.1f}; ratio {rate / ideal:.2f};"
         f" mean API call {1000 * api_call:.0f} ms, mean whole job {1000 * whole_job:.0f} ms"
         f" (N*C/call {bound:.1f} jobs/s, ratio {rate / bound:.2f});"
+        f" steady (10th to 90th percentile of completions) {steady:.1f} jobs/s, ratio"
+        f" {steady / ideal:.2f};"
         f" replicas' CPU {replica_cpu / elapsed:.2f} cores,"
         f" machine busy {machine:.2f} of {cores} cores"
     )
@@ -144,6 +151,8 @@ async def scale_out(
         "mean_api_call_seconds": api_call,
         "mean_job_seconds": whole_job,
         "ideal_at_measured_call": bound,
+        "steady_jobs_per_second": steady,
+        "steady_ratio": steady / ideal,
         "replicas_cpu_cores": replica_cpu / elapsed,
         "machine_busy_cores": machine,
     }
@@ -173,6 +182,14 @@ class Completions:
                         self.at.setdefault(json.loads(message.value)["job_id"], now)
         finally:
             await consumer.stop()
+
+    def steady_rate(self, job_ids: list[str]) -> float:
+        """Jobs per second between the 10th and the 90th percentile of ``job_ids``'
+        completions: while every replica is busy, before a burst's uneven tail (keys hash
+        unevenly over partitions, so some replicas run out of work before others)."""
+        times = sorted(self.at[job_id] for job_id in job_ids if job_id in self.at)
+        first, last = times[len(times) // 10], times[(9 * len(times)) // 10]
+        return ((9 * len(times)) // 10 - len(times) // 10) / (last - first)
 
     def longest_gap(self, start: float, end: float) -> float:
         times = sorted(t for t in self.at.values() if start <= t <= end)
