@@ -1,6 +1,5 @@
 """The calling marker: written before a job's paid generation, seen by the job's next owner."""
 
-import asyncio
 import json
 from typing import Any, cast
 
@@ -99,78 +98,3 @@ async def test_the_next_owner_of_a_marked_job_does_not_send_it_again() -> None:
     assert event.value["type"] == "generation.failed"
     assert event.value["error"]["code"] == "api_outcome_unknown"
     assert journal.calling == []
-
-
-class _SlowMarkerJournal(MemoryJournal):
-    """Acknowledges calling markers only when the test says so."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.acknowledge = asyncio.Event()
-
-    async def mark_calling(self, job_id: str) -> None:
-        await super().mark_calling(job_id)
-        await self.acknowledge.wait()
-
-
-class _CountingLogic(_PayingLogic):
-    """Counts the jobs between their announcement and their (simulated) API answer."""
-
-    def __init__(self, journal: MemoryJournal) -> None:
-        super().__init__(journal)
-        self.in_logic = 0
-        self.most_in_logic = 0
-        self.calling = 0
-        self.most_calling = 0
-
-    async def run(self, request: GenerationRequest, context: JobContext) -> Completed | Watching:
-        self.in_logic += 1
-        self.most_in_logic = max(self.most_in_logic, self.in_logic)
-        try:
-            if await announce_paid_call():
-                raise OutcomeUnknown("an earlier attempt may have sent it")
-            self.calling += 1
-            self.most_calling = max(self.most_calling, self.calling)
-            await asyncio.sleep(0.01)
-            self.calling -= 1
-            data = {"op": request.op, "model_id": "300", "assets": [], "request": {}}
-            data["request"] = request_fields(request)
-            return Completed(EventSpec("generation.completed", data))
-        finally:
-            self.in_logic -= 1
-
-
-async def test_a_job_writing_its_marker_lets_another_job_call_the_api() -> None:
-    journal = _SlowMarkerJournal()
-    logic = _CountingLogic(journal)
-    runner = JobRunner(
-        "generation",
-        logic,
-        cast(Any, None),
-        cast(Any, MemoryTable()),
-        cast(Any, journal),
-        WorkerSettings(concurrency=1),
-    )
-    jobs = [asyncio.create_task(runner.handle(_delivery_of(f"j-{n}", offset=n))) for n in range(3)]
-    for _ in range(200):
-        if len(journal.calling) == 3:
-            break
-        await asyncio.sleep(0.01)
-    assert journal.calling == ["j-0", "j-1", "j-2"], "a marker write held the only API slot"
-    journal.acknowledge.set()
-    await asyncio.gather(*jobs)
-    assert set(journal.finished) == {"j-0", "j-1", "j-2"}
-    assert logic.most_calling == 1, "more jobs called the API than WORKER_CONCURRENCY"
-
-
-def _delivery_of(job_id: str, offset: int) -> Delivery:
-    value = {**REQUEST, "job_id": job_id}
-    return Delivery(
-        value=json.dumps(value).encode(),
-        key=job_id.encode(),
-        headers={},
-        topic="bria.generation.requests",
-        partition=0,
-        offset=offset,
-        turn=KeyedSerializer().reserve(job_id),
-    )

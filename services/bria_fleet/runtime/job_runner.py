@@ -17,7 +17,6 @@ from typing import Generic
 from bria_fleet import metrics
 from bria_fleet.api import ApiStatusError, BriaApi, OutcomeUnknown, announcing_paid_calls
 from bria_fleet.errors import FailureError
-from bria_fleet.runtime.api_slots import ApiSlots
 from bria_fleet.runtime.events import (
     error_info,
     event_message,
@@ -123,7 +122,7 @@ class JobRunner(Generic[RequestT]):
         self._stop_waiting = asyncio.Event()  # set when waiting deliveries must look again
         self._deliveries: Counter[Partition] = Counter()  # inside handle(), per partition
         self._delivery_left = asyncio.Event()
-        self._api_slots = ApiSlots(settings.concurrency)
+        self._api_slots = asyncio.Semaphore(settings.concurrency)
         self._calling: dict[Partition, set[asyncio.Task[object]]] = {}  # not yet writing
         self._given_up: set[Partition] = set()  # revoked while jobs of theirs still ran
         self._next_assignment = asyncio.Event()
@@ -304,17 +303,16 @@ class JobRunner(Generic[RequestT]):
             facts=self._facts,
             webhook_url=self._settings.webhook_url,
         )
-        slot = self._api_slots.take()
+        # The marker is written while the job holds its API slot, right before the paid
+        # call: a worker killed in between leaves a marker for a call never sent, whose
+        # job then ends api_outcome_unknown; written earlier, that window would be longer.
         marker = PaidCallMarker(
-            self._journal,
-            request.job_id,
-            earlier=self._table.calling(request.job_id),
-            while_writing=slot.set_aside,
+            self._journal, request.job_id, earlier=self._table.calling(request.job_id)
         )
         try:
             with self._calling_from(delivery.source):
                 try:
-                    async with slot:
+                    async with self._api_slots:
                         if self._hands_back(delivery):  # it waited for a slot; not started
                             raise asyncio.CancelledError
                         with announcing_paid_calls(marker.announce):

@@ -1,8 +1,5 @@
 """One job's calling marker: written before its first paid generation, read by its next owner."""
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
-
 from bria_fleet.runtime.journal import Journal
 
 
@@ -11,22 +8,12 @@ class PaidCallMarker:
 
     ``earlier`` says whether the operations table already holds a marker for the job: an
     earlier attempt stopped (its worker died) while it may have been sending one.
-    ``while_writing`` wraps the marker's write: the job runner sets its API slot aside
-    there, so other jobs call the API while this one waits for Kafka.
     """
 
-    def __init__(
-        self,
-        journal: Journal,
-        job_id: str,
-        *,
-        earlier: bool,
-        while_writing: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
-    ) -> None:
+    def __init__(self, journal: Journal, job_id: str, *, earlier: bool) -> None:
         self._journal = journal
         self._job_id = job_id
         self._earlier = earlier
-        self._while_writing = while_writing
         self._written = False
 
     async def announce(self) -> bool:
@@ -35,9 +22,8 @@ class PaidCallMarker:
         if self._earlier:
             return True
         if not self._written:
-            async with self._while_writing():
-                await self._journal.mark_calling(self._job_id)
-                self._written = True
+            await self._journal.mark_calling(self._job_id)
+            self._written = True
         return False
 
     async def withdraw(self) -> None:
