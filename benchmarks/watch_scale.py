@@ -12,7 +12,7 @@ replica, and reports while they are watched:
 
 CPU is given for the whole run and for the watching phase alone (from the moment every
 job is watched to the last completion), since starting 10,000 jobs is request handling,
-not watching. ``--profile DIR`` records each replica with py-spy (``pip install -e
+not watching. ``--profile DIR`` records each replica and the simulator with py-spy (``pip install -e
 '.[bench]'``) into ``DIR`` as collapsed stacks.
 
 Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
+    HELPERS,
     PROFILERS,
     SIM_TOKEN,
     TOPICS,
@@ -66,6 +67,13 @@ Replica = tuple[subprocess.Popen[bytes], int]
 OPERATIONS = TOPICS.operations
 WATCHES = 'bria_fleet_watches{kind="generation"}'
 STARTED = 'bria_fleet_jobs_total{domain="generation",outcome="watching"}'
+
+
+class PidOnly:
+    """A process started elsewhere, as far as ``profile`` needs it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
 
 
 def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
@@ -364,6 +372,8 @@ async def forget_watches(bootstrap: str, job_ids: set[str]) -> None:
 
 
 async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, Any]:
+    if args.profile is not None:
+        profile(PidOnly(HELPERS["simulator"]), args.profile, "simulator")  # type: ignore[arg-type]
     await create_fleet_topics(KafkaSettings(bootstrap_servers=bootstrap), partitions=3)
     outcome: dict[str, Any] = {"watching": [], "adopting": []}
     for replicas in args.replicas:
