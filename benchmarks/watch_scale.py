@@ -17,7 +17,9 @@ not watching. ``--profile DIR`` records each replica and the simulator with py-s
 
 Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
 from its start until it watches all of them (and then deletes those watches, so the next
-runs do not poll them too). ``--replicas 3`` runs the same with three.
+runs do not poll them too). ``--replicas 3`` runs the same with three. ``--polls`` sets each
+replica's ``WORKER_MAX_CONCURRENT_POLLS`` (64); ``--status-latency`` makes every status request
+take that long at the simulator (as a real API's would), to see what the poll cap allows.
 Prints one line per figure and writes ``.cache/bench/watch_scale.json``. Usage:
 
     python benchmarks/watch_scale.py [--sizes 1000 5000 10000] [--replicas 1 3]
@@ -76,7 +78,7 @@ class PidOnly:
         self.pid = pid
 
 
-def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
+def start_replica(bootstrap: str, sim_url: str, log: Path, polls: int = 64) -> Replica:
     port = free_port()
     env = {
         **os.environ,
@@ -85,7 +87,7 @@ def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
         "BRIA_API_TOKEN": SIM_TOKEN,
         "HTTP_PORT": str(port),
         "WORKER_CONCURRENCY": "64",
-        "WORKER_MAX_CONCURRENT_POLLS": "64",
+        "WORKER_MAX_CONCURRENT_POLLS": str(polls),
         "WORKER_POLL_POLICIES": json.dumps({"generation": POLICY.model_dump()}),
     }
     process = subprocess.Popen(
@@ -181,10 +183,12 @@ async def watch_run(
     bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int, args: Any
 ) -> dict[str, Any]:
     timing = {"generation_seconds": args.base_seconds, "generation_jitter_seconds": args.spread}
+    latency = {"fixed_seconds": args.status_latency, "pattern": "/v2/status/*"}
     async with httpx.AsyncClient() as client:
         (await client.put(f"{sim_url}/_sim/timing", json=timing)).raise_for_status()
+        (await client.put(f"{sim_url}/_sim/faults", json={"latency": latency})).raise_for_status()
     replicas = [
-        start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log")
+        start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log", args.polls)
         for _ in range(replicas_count)
     ]
     for n, (process, _) in enumerate(replicas):
@@ -223,6 +227,7 @@ async def watch_run(
     elapsed = ended - started
     delays, durations = [], []
     async with httpx.AsyncClient(headers={"api_token": SIM_TOKEN}) as client:
+        (await client.put(f"{sim_url}/_sim/faults", json={})).raise_for_status()  # no latency
         for event in finished.values():
             status = (
                 await client.get(f"{sim_url}/v2/status/{event['data']['api_request_id']}")
@@ -236,6 +241,8 @@ async def watch_run(
     result = {
         "watches": size,
         "replicas": replicas_count,
+        "max_concurrent_polls": args.polls,
+        "status_latency_seconds": args.status_latency,
         "seconds": elapsed,
         "cpu_cores": (cpu_at_end - cpu_at_start) / elapsed,
         "seconds_to_watch_all": watched_at - started,
@@ -256,7 +263,8 @@ async def watch_run(
         "lateness_p95": quantile(lateness, 0.95),
     }
     print(
-        f"{size} watches, {replicas_count} replica(s): CPU {result['cpu_cores']:.2f} cores over"
+        f"{size} watches, {replicas_count} replica(s), {args.polls} concurrent polls, status"
+        f" latency {args.status_latency:g} s: CPU {result['cpu_cores']:.2f} cores over"
         f" the run ({elapsed:.0f} s; all watched after {result['seconds_to_watch_all']:.0f} s),"
         f" {result['cpu_cores_watching']:.2f} cores while watching; peak RSS {rss:.0f} MiB;"
         f" status requests {result['status_requests_per_second']:.1f}/s against"
@@ -381,8 +389,9 @@ async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, 
             outcome["watching"].append(
                 await watch_run(bootstrap, sim_url, work, size, replicas, args)
             )
-        adopted = await adopt_run(bootstrap, sim_url, work, args.adopt, replicas, args)
-        outcome["adopting"].append(adopted)
+        if args.adopt > 0:
+            adopted = await adopt_run(bootstrap, sim_url, work, args.adopt, replicas, args)
+            outcome["adopting"].append(adopted)
     return outcome
 
 
@@ -392,7 +401,18 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--base-seconds", type=float, default=60.0)
     parser.add_argument("--spread", type=float, default=120.0, help="seconds of random spread")
-    parser.add_argument("--adopt", type=int, default=10000, help="watches for the adoption run")
+    parser.add_argument(
+        "--adopt", type=int, default=10000, help="watches for the adoption run (0: none)"
+    )
+    parser.add_argument(
+        "--polls", type=int, default=64, help="WORKER_MAX_CONCURRENT_POLLS of each replica"
+    )
+    parser.add_argument(
+        "--status-latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulator waits before answering each status request",
+    )
     parser.add_argument("--after-adopt", type=float, default=30.0, help="seconds watched after")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
     parser.add_argument("--output", type=Path, default=RESULT, help="the JSON result file")
