@@ -12,12 +12,14 @@ replica, and reports while they are watched:
 
 CPU is given for the whole run and for the watching phase alone (from the moment every
 job is watched to the last completion), since starting 10,000 jobs is request handling,
-not watching. ``--profile DIR`` records each replica with py-spy (``pip install -e
+not watching. ``--profile DIR`` records each replica and the simulator with py-spy (``pip install -e
 '.[bench]'``) into ``DIR`` as collapsed stacks.
 
 Then, with ``--adopt`` watches of an hour in flight, stops the replica and times a new one
 from its start until it watches all of them (and then deletes those watches, so the next
-runs do not poll them too). ``--replicas 3`` runs the same with three.
+runs do not poll them too). ``--replicas 3`` runs the same with three. ``--polls`` sets each
+replica's ``WORKER_MAX_CONCURRENT_POLLS`` (64); ``--status-latency`` makes every status request
+take that long at the simulator (as a real API's would), to see what the poll cap allows.
 Prints one line per figure and writes ``.cache/bench/watch_scale.json``. Usage:
 
     python benchmarks/watch_scale.py [--sizes 1000 5000 10000] [--replicas 1 3]
@@ -42,6 +44,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from generation_throughput import (
+    HELPERS,
     PROFILERS,
     SIM_TOKEN,
     TOPICS,
@@ -68,7 +71,14 @@ WATCHES = 'bria_fleet_watches{kind="generation"}'
 STARTED = 'bria_fleet_jobs_total{domain="generation",outcome="watching"}'
 
 
-def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
+class PidOnly:
+    """A process started elsewhere, as far as ``profile`` needs it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+def start_replica(bootstrap: str, sim_url: str, log: Path, polls: int = 64) -> Replica:
     port = free_port()
     env = {
         **os.environ,
@@ -77,7 +87,7 @@ def start_replica(bootstrap: str, sim_url: str, log: Path) -> Replica:
         "BRIA_API_TOKEN": SIM_TOKEN,
         "HTTP_PORT": str(port),
         "WORKER_CONCURRENCY": "64",
-        "WORKER_MAX_CONCURRENT_POLLS": "64",
+        "WORKER_MAX_CONCURRENT_POLLS": str(polls),
         "WORKER_POLL_POLICIES": json.dumps({"generation": POLICY.model_dump()}),
     }
     process = subprocess.Popen(
@@ -173,10 +183,12 @@ async def watch_run(
     bootstrap: str, sim_url: str, work: Path, size: int, replicas_count: int, args: Any
 ) -> dict[str, Any]:
     timing = {"generation_seconds": args.base_seconds, "generation_jitter_seconds": args.spread}
+    latency = {"fixed_seconds": args.status_latency, "pattern": "/v2/status/*"}
     async with httpx.AsyncClient() as client:
         (await client.put(f"{sim_url}/_sim/timing", json=timing)).raise_for_status()
+        (await client.put(f"{sim_url}/_sim/faults", json={"latency": latency})).raise_for_status()
     replicas = [
-        start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log")
+        start_replica(bootstrap, sim_url, work / f"w-{uuid.uuid4().hex[:6]}.log", args.polls)
         for _ in range(replicas_count)
     ]
     for n, (process, _) in enumerate(replicas):
@@ -215,6 +227,7 @@ async def watch_run(
     elapsed = ended - started
     delays, durations = [], []
     async with httpx.AsyncClient(headers={"api_token": SIM_TOKEN}) as client:
+        (await client.put(f"{sim_url}/_sim/faults", json={})).raise_for_status()  # no latency
         for event in finished.values():
             status = (
                 await client.get(f"{sim_url}/v2/status/{event['data']['api_request_id']}")
@@ -228,6 +241,8 @@ async def watch_run(
     result = {
         "watches": size,
         "replicas": replicas_count,
+        "max_concurrent_polls": args.polls,
+        "status_latency_seconds": args.status_latency,
         "seconds": elapsed,
         "cpu_cores": (cpu_at_end - cpu_at_start) / elapsed,
         "seconds_to_watch_all": watched_at - started,
@@ -248,7 +263,8 @@ async def watch_run(
         "lateness_p95": quantile(lateness, 0.95),
     }
     print(
-        f"{size} watches, {replicas_count} replica(s): CPU {result['cpu_cores']:.2f} cores over"
+        f"{size} watches, {replicas_count} replica(s), {args.polls} concurrent polls, status"
+        f" latency {args.status_latency:g} s: CPU {result['cpu_cores']:.2f} cores over"
         f" the run ({elapsed:.0f} s; all watched after {result['seconds_to_watch_all']:.0f} s),"
         f" {result['cpu_cores_watching']:.2f} cores while watching; peak RSS {rss:.0f} MiB;"
         f" status requests {result['status_requests_per_second']:.1f}/s against"
@@ -364,6 +380,8 @@ async def forget_watches(bootstrap: str, job_ids: set[str]) -> None:
 
 
 async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, Any]:
+    if args.profile is not None:
+        profile(PidOnly(HELPERS["simulator"]), args.profile, "simulator")  # type: ignore[arg-type]
     await create_fleet_topics(KafkaSettings(bootstrap_servers=bootstrap), partitions=3)
     outcome: dict[str, Any] = {"watching": [], "adopting": []}
     for replicas in args.replicas:
@@ -371,8 +389,9 @@ async def run(args: Any, bootstrap: str, sim_url: str, work: Path) -> dict[str, 
             outcome["watching"].append(
                 await watch_run(bootstrap, sim_url, work, size, replicas, args)
             )
-        adopted = await adopt_run(bootstrap, sim_url, work, args.adopt, replicas, args)
-        outcome["adopting"].append(adopted)
+        if args.adopt > 0:
+            adopted = await adopt_run(bootstrap, sim_url, work, args.adopt, replicas, args)
+            outcome["adopting"].append(adopted)
     return outcome
 
 
@@ -382,7 +401,18 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--base-seconds", type=float, default=60.0)
     parser.add_argument("--spread", type=float, default=120.0, help="seconds of random spread")
-    parser.add_argument("--adopt", type=int, default=10000, help="watches for the adoption run")
+    parser.add_argument(
+        "--adopt", type=int, default=10000, help="watches for the adoption run (0: none)"
+    )
+    parser.add_argument(
+        "--polls", type=int, default=64, help="WORKER_MAX_CONCURRENT_POLLS of each replica"
+    )
+    parser.add_argument(
+        "--status-latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulator waits before answering each status request",
+    )
     parser.add_argument("--after-adopt", type=float, default=30.0, help="seconds watched after")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy output directory")
     parser.add_argument("--output", type=Path, default=RESULT, help="the JSON result file")

@@ -177,3 +177,81 @@ async def test_the_next_poll_is_due_a_delay_after_the_last_was_due_not_after_it_
         entry.due, entry.polling = time.monotonic() - 30.0, True  # further behind than a delay
         watcher._reschedule(watch.key, entry)
         assert entry.due <= time.monotonic()
+
+
+async def test_a_poll_that_raises_an_unexpected_error_is_logged_and_polled_again(
+    caplog: Any,
+) -> None:
+    # A bug (or an error nobody translated) in one status request must not leave the watch
+    # marked as polling forever: it is logged, and the watch is polled again later.
+    settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    async with sim_api(generation_seconds=0.0) as api:
+        started = await api.generate_image_v2(_v2_request())
+        watch = _watch(started.request_id)
+        table.watched[watch.job_id] = watch
+        status_of = api.get_async_result
+        calls = 0
+
+        async def broken_once(request_id: str) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("an unexpected bug")
+            return await status_of(request_id)
+
+        setattr(api, "get_async_result", broken_once)  # noqa: B010
+        watcher = _watcher(logic, api, table, journal, settings)
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            async with asyncio.timeout(5):
+                await journal.tombstoned.wait()
+        finally:
+            await watcher.stop()
+    assert calls == 2
+    (event,) = journal.finished["gen-1"]
+    assert event.value["type"] == "generation.completed"
+    assert "an unexpected bug" in caplog.text
+
+
+async def test_a_watch_whose_tombstone_failed_is_not_finished_twice() -> None:
+    # The job ended (its finished record and event are written) but removing the watch failed:
+    # the next try removes the watch without asking the API or ending the job again.
+    settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
+    table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
+    finishes = 0
+    finish = journal.finish
+    tombstone = journal.tombstone
+
+    async def counted_finish(job_id: str, messages: Any) -> None:
+        nonlocal finishes
+        finishes += 1
+        await finish(job_id, messages)
+
+    tries = 0
+
+    async def failing_once(key: str) -> None:
+        nonlocal tries
+        tries += 1
+        if tries == 1:
+            raise RuntimeError("the tombstone could not be written")
+        await tombstone(key)
+
+    setattr(journal, "finish", counted_finish)  # noqa: B010
+    setattr(journal, "tombstone", failing_once)  # noqa: B010
+    async with sim_api(generation_seconds=0.0) as api:
+        started = await api.generate_image_v2(_v2_request())
+        watch = _watch(started.request_id)
+        table.watched[watch.job_id] = watch
+        watcher = _watcher(logic, api, table, journal, settings)
+        await watcher.start()
+        try:
+            await watcher.adopt({0})
+            async with asyncio.timeout(5):
+                await journal.tombstoned.wait()
+        finally:
+            await watcher.stop()
+    assert (finishes, tries) == (1, 2)
+    assert journal.tombstones == [watch.key]
+    assert len([m for m in journal.published if m.value["type"] == "generation.completed"]) == 1

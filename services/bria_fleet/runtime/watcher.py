@@ -48,6 +48,7 @@ class _Scheduled(Generic[RequestT]):
     due: float
     polling: bool = False
     poll_again: bool = False  # nudged while a poll was in flight
+    finished: bool = False  # the job's end is recorded; only the watch is left to remove
     request: RequestT | None = None  # parsed from the watch once, on its first poll
 
 
@@ -245,46 +246,58 @@ class Watcher(Generic[RequestT]):
             await self._poll_traced(key, entry)
 
     async def _poll_traced(self, key: str, entry: _Scheduled[RequestT]) -> None:
+        try:
+            if entry.finished:
+                await self._forget(entry)
+            else:
+                await self._poll_once(key, entry)
+        except Exception:
+            # A bug, or an error nobody translated: the watch is polled again later (the
+            # job's end, if already recorded, is not repeated: see ``_forget``).
+            logger.exception("poll of %s failed unexpectedly; polling it again later", key)
+            self._reschedule(key, entry)
+        finally:
+            self._poll_slots.release()
+
+    async def _poll_once(self, key: str, entry: _Scheduled[RequestT]) -> None:
         watch = entry.watch
         kind = watch.kind
         started = time.monotonic()
+        if utcnow() >= watch.deadline_at:
+            await self._fail(entry, JobError("deadline_exceeded", self._deadline_message(watch)))
+            return
+        poll = PollInput(
+            api=self._api,
+            request=self._request_of(entry),
+            target_id=watch.target_id,
+            started_at=watch.started_at,
+            status=watch.status,
+            facts=self._facts,
+        )
         try:
-            if utcnow() >= watch.deadline_at:
-                await self._fail(
-                    entry, JobError("deadline_exceeded", self._deadline_message(watch))
-                )
+            result = await self._logic.watch_kinds[kind].poll(poll)
+        except BriaApiError as error:
+            metrics.POLL_REQUESTS.labels(kind, "error").inc()
+            if not error.retriable:
+                await self._fail(entry, error)
                 return
-            poll = PollInput(
-                api=self._api,
-                request=self._request_of(entry),
-                target_id=watch.target_id,
-                started_at=watch.started_at,
-                status=watch.status,
-                facts=self._facts,
-            )
-            try:
-                result = await self._logic.watch_kinds[kind].poll(poll)
-            except BriaApiError as error:
-                metrics.POLL_REQUESTS.labels(kind, "error").inc()
-                if not error.retriable:
-                    await self._fail(entry, error)
-                    return
-                self._reschedule(key, entry)
-                return
-            except FailureError as failure:
-                metrics.POLL_REQUESTS.labels(kind, "failed").inc()
-                await self._fail(entry, failure)
-                return
-            finally:
-                metrics.POLL_DURATION.labels(kind).observe(time.monotonic() - started)
-            if isinstance(result, Completed):
-                metrics.POLL_REQUESTS.labels(kind, "completed").inc()
-                await self._complete(entry, result)
-                return
-            metrics.POLL_REQUESTS.labels(kind, "running").inc()
-            await self._still_running(key, entry, result)
+            self._reschedule(key, entry)
+            return
+        except FailureError as failure:
+            metrics.POLL_REQUESTS.labels(kind, "failed").inc()
+            await self._fail(entry, failure)
+            return
+        except Exception:
+            metrics.POLL_REQUESTS.labels(kind, "error").inc()
+            raise
         finally:
-            self._poll_slots.release()
+            metrics.POLL_DURATION.labels(kind).observe(time.monotonic() - started)
+        if isinstance(result, Completed):
+            metrics.POLL_REQUESTS.labels(kind, "completed").inc()
+            await self._complete(entry, result)
+            return
+        metrics.POLL_REQUESTS.labels(kind, "running").inc()
+        await self._still_running(key, entry, result)
 
     async def _still_running(
         self, key: str, entry: _Scheduled[RequestT], result: StillRunning
@@ -320,8 +333,8 @@ class Watcher(Generic[RequestT]):
             delay = (finished_at - result.completed_at).total_seconds()
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
         self._observe_duration(watch, "completed")
-        await self._journal.tombstone(watch.key)
-        self._unschedule(watch.key)
+        entry.finished = True
+        await self._forget(entry)
 
     async def _fail(self, entry: _Scheduled[RequestT], error: FailureError) -> None:
         watch = entry.watch
@@ -330,8 +343,13 @@ class Watcher(Generic[RequestT]):
             delay = (utcnow() - error.completed_at).total_seconds()
             metrics.POLL_DETECTION_DELAY.labels(watch.kind).observe(max(0.0, delay))
         self._observe_duration(watch, error.code)
-        await self._journal.tombstone(watch.key)
-        self._unschedule(watch.key)
+        entry.finished = True
+        await self._forget(entry)
+
+    async def _forget(self, entry: _Scheduled[RequestT]) -> None:
+        """Remove the watch of a job whose end is recorded."""
+        await self._journal.tombstone(entry.watch.key)
+        self._unschedule(entry.watch.key)
 
     def _observe_duration(self, watch: WatchRecord, outcome: str) -> None:
         seconds = (utcnow() - watch.started_at).total_seconds()

@@ -113,7 +113,12 @@ class WorkerSettings(BaseSettings):
         " long; unset: derived from the retry policy and the API timeouts",
     )
     poll_policies: dict[str, PollPolicy] = Field(default_factory=_default_poll_policies)
-    max_concurrent_polls: int = Field(default=16, ge=1)
+    max_concurrent_polls: int = Field(
+        default=64,
+        ge=1,
+        description="status requests in flight at once per process: a process polls at most"
+        " this / (status request time) a second (10,000 generations watched need ~300/s)",
+    )
     client_id: str = "bria-fleet"
     webhook_public_url: str | None = Field(
         default=None,

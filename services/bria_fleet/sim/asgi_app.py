@@ -72,5 +72,6 @@ def create_app(config: SimConfig | None = None, simulator: Simulator | None = No
         return await request_validation_exception_handler(request, error)
 
     routes = [route for router in routers for route in router.routes]
-    app.add_middleware(SimMiddleware, sim=sim, routes=routes)
+    direct = engine_v2.direct_routes(sim)
+    app.add_middleware(SimMiddleware, sim=sim, routes=routes, direct=direct)
     return app

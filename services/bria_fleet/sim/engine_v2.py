@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from bria_fleet.sim import captions
 from bria_fleet.sim.async_jobs import Job
 from bria_fleet.sim.bodies import body_as, path_id
+from bria_fleet.sim.direct import DirectRoute
 from bria_fleet.sim.engine_requests import FiboGenerate, RefineRequest, SampleImages
 from bria_fleet.sim.engine_v1 import check_samples
 from bria_fleet.sim.entities import Model
@@ -176,11 +177,27 @@ def build_router(sim: Simulator) -> APIRouter:
             sim, request, "structured_prompt", result, body.sync, "/v2/status", body.webhook_url
         )
 
-    @router.get("/v2/status/{request_id}")
+    @router.get(STATUS_ROUTE)
     async def status(request_id: str) -> JSONResponse:
-        job = sim.jobs.get(request_id)
-        if job is None:
-            raise NotFoundError("Request ID not found or expired")
-        return JSONResponse(job.view(sim.clock.now()))
+        return status_answer(sim, request_id)
 
     return router
+
+
+STATUS_ROUTE = "/v2/status/{request_id}"
+
+
+def status_answer(sim: Simulator, request_id: str) -> JSONResponse:
+    """The answer to ``GET /v2/status/{request_id}``."""
+    job = sim.jobs.get(request_id)
+    if job is None:
+        raise NotFoundError("Request ID not found or expired")
+    return JSONResponse(job.view(sim.clock.now()))
+
+
+def direct_routes(sim: Simulator) -> list[DirectRoute]:
+    """The status route, answered without the framework's routing: clients poll it the
+    most (thousands of watches), and routing cost several times the answer itself."""
+    return [
+        DirectRoute("GET", STATUS_ROUTE, lambda params: status_answer(sim, params["request_id"]))
+    ]

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bria_fleet.sim.direct import DirectRoute
+from bria_fleet.sim.errors import SimError
 from bria_fleet.sim.faults import FaultDecision
 from bria_fleet.sim.recorder import SELECTED_FIELDS, Call
 from bria_fleet.sim.responses import error_response
@@ -72,12 +74,26 @@ async def _selected_fields(scope: Scope, body: bytes) -> dict[str, Any]:
 class SimMiddleware:
     """Wraps the API routes; ``/_sim/*`` and ``/health`` pass straight through."""
 
-    def __init__(self, app: ASGIApp, sim: Simulator, routes: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        sim: Simulator,
+        routes: Sequence[BaseRoute],
+        direct: Sequence[DirectRoute] = (),
+    ) -> None:
         self.app = app
         self.sim = sim
         self.routes = routes
+        self.direct = direct
         # Matching every route costs more than the rest of the layer; paths repeat a lot.
         self._templates: dict[tuple[str, str], str | None] = {}
+
+    def _direct_route(self, method: str, path: str) -> tuple[DirectRoute, dict[str, str]] | None:
+        for route in self.direct:
+            params = route.params(method, path)
+            if params is not None:
+                return route, params
+        return None
 
     def _route_template(self, scope: Scope) -> str | None:
         lookup = (scope["method"], scope["path"])
@@ -114,7 +130,8 @@ class SimMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         method = scope["method"]
-        route = self._route_template(scope)
+        direct = self._direct_route(method, path)
+        route = direct[0].template if direct is not None else self._route_template(scope)
         fields = await _selected_fields(scope, body)
         delay = self.sim.faults.latency(path)
         if delay > 0:
@@ -129,7 +146,8 @@ class SimMiddleware:
             status = 401
         else:
             after = self.sim.faults.after(method, path)
-            handler_status = await self._forward(scope, replay, send, swallow=after is not None)
+            swallow = after is not None
+            handler_status = await self._forward(scope, replay, send, swallow, direct)
             status = handler_status
             if after is not None:
                 decision = after
@@ -159,7 +177,14 @@ class SimMiddleware:
         await response(scope, receive, send)
         return decision.status
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, *, swallow: bool) -> int:
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        swallow: bool,
+        direct: tuple[DirectRoute, dict[str, str]] | None,
+    ) -> int:
         status = 500
 
         async def watch(message: Message) -> None:
@@ -169,7 +194,16 @@ class SimMiddleware:
             if not swallow:
                 await send(message)
 
-        await self.app(scope, receive, watch)
+        if direct is None:
+            await self.app(scope, receive, watch)
+            return status
+        route, params = direct
+        try:
+            response = route.answer(params)
+        except SimError as error:  # as the app's handler of SimError answers it
+            path = Request(scope, receive).url.path
+            response = error_response(path, error.status, error.message)
+        await response(scope, receive, watch)
         return status
 
     def _count(
