@@ -55,7 +55,8 @@ Partition = tuple[str, int]
 """A consumed partition: (topic, partition number)."""
 
 OUTCOME_WRITE_GRACE_SECONDS = 5.0
-"""After a hand-back's grace, how long jobs already writing their outcome are waited for."""
+"""Once revoked partitions are gone, how long their jobs already writing an outcome are
+waited for (see ``JobRunner.gone``)."""
 
 
 @dataclass(frozen=True)
@@ -207,8 +208,8 @@ class JobRunner(Generic[RequestT]):
             await self._delivery_left.wait()
 
     async def _unless_given_up(self, source: Partition) -> None:
-        """Let a job of a partition given up with the job still running (see :meth:`hand_back`)
-        go on to its outcome only once the partition is assigned here again.
+        """Let a job of a partition given up while it still ran (see :meth:`gone`) go on to
+        its outcome only once the partition is assigned here again.
 
         Otherwise its task ends cancelled, writing nothing: the partition's new owner runs
         the job again, and this replica ending it too would be a second terminal event.
