@@ -53,6 +53,19 @@ def _watcher(
     )
 
 
+async def _adopt_until_tombstoned(
+    watcher: Watcher[Any], journal: MemoryJournal, within: float
+) -> None:
+    """Start ``watcher``, adopt partition 0 and wait until a watch is removed; then stop it."""
+    await watcher.start()
+    try:
+        await watcher.adopt({0})
+        async with asyncio.timeout(within):
+            await journal.tombstoned.wait()  # a watch's end: after its finished record
+    finally:
+        await watcher.stop()
+
+
 async def _watch_until_finished(watch: WatchRecord) -> MemoryJournal:
     settings = WorkerSettings(poll_policies={WATCH_KIND: QUICK})
     table, journal, logic = MemoryWatchTable(), MemoryJournal(), GenerationLogic()
@@ -62,14 +75,8 @@ async def _watch_until_finished(watch: WatchRecord) -> MemoryJournal:
             watch = watch.model_copy(update={"target_id": started.request_id})
         table.watched[watch.job_id] = watch
         watcher = _watcher(logic, api, table, journal, settings)
-        await watcher.start()
-        try:
-            await watcher.adopt({0})
-            async with asyncio.timeout(20):
-                await journal.tombstoned.wait()  # the watch's end: after its finished record
-            assert journal.tombstones == [watch.key]
-        finally:
-            await watcher.stop()
+        await _adopt_until_tombstoned(watcher, journal, within=20)
+    assert journal.tombstones == [watch.key]
     return journal
 
 
@@ -202,13 +209,7 @@ async def test_a_poll_that_raises_an_unexpected_error_is_logged_and_polled_again
 
         setattr(api, "get_async_result", broken_once)  # noqa: B010
         watcher = _watcher(logic, api, table, journal, settings)
-        await watcher.start()
-        try:
-            await watcher.adopt({0})
-            async with asyncio.timeout(5):
-                await journal.tombstoned.wait()
-        finally:
-            await watcher.stop()
+        await _adopt_until_tombstoned(watcher, journal, within=5)
     assert calls == 2
     (event,) = journal.finished["gen-1"]
     assert event.value["type"] == "generation.completed"
@@ -245,13 +246,7 @@ async def test_a_watch_whose_tombstone_failed_is_not_finished_twice() -> None:
         watch = _watch(started.request_id)
         table.watched[watch.job_id] = watch
         watcher = _watcher(logic, api, table, journal, settings)
-        await watcher.start()
-        try:
-            await watcher.adopt({0})
-            async with asyncio.timeout(5):
-                await journal.tombstoned.wait()
-        finally:
-            await watcher.stop()
+        await _adopt_until_tombstoned(watcher, journal, within=5)
     assert (finishes, tries) == (1, 2)
     assert journal.tombstones == [watch.key]
     assert len([m for m in journal.published if m.value["type"] == "generation.completed"]) == 1

@@ -31,21 +31,27 @@ ROUTE = "/v1/text-to-image/"
 REQUESTS = topics_for("generation").requests
 
 
-def _start(start_worker: StartWorker, sim: SimServer) -> WorkerProcess:
+def _start(
+    start_worker: StartWorker, sim: SimServer, graceful_timeout: float = CALL_SECONDS + 10
+) -> WorkerProcess:
     return start_worker(
         "generation",
         api_base_url=sim.base_url,
         api_token=sim.token,
-        WORKER_GRACEFUL_TIMEOUT=str(CALL_SECONDS + 10),
+        WORKER_GRACEFUL_TIMEOUT=f"{graceful_timeout:g}",
     )
 
 
 async def _submit_batch(submit: Submit, job_ids: JobIds, name: str, count: int) -> list[str]:
     jobs = [job_ids(f"{name}-{n}") for n in range(count)]
+    await _submit_all(submit, jobs)
+    return jobs
+
+
+async def _submit_all(submit: Submit, jobs: list[str]) -> None:
     for job_id in jobs:
         request = example("generation", "text_to_image", job_id, prompt=f"prompt {job_id}")
         await submit("generation", request)
-    return jobs
 
 
 def _assert_each_sent_once_and_ended_once(
@@ -131,16 +137,13 @@ async def test_a_call_outlasting_the_grace_of_a_rebalance_ends_its_job_once(
     first replica; none ends twice, none is paid twice."""
     # Longer than the grace, the committer's flush and the wait for outcome writes together.
     set_faults(sim, latency={"pattern": f"*{ROUTE}*", "fixed_seconds": 25.0})
-    grace = {"WORKER_GRACEFUL_TIMEOUT": "2"}
-    first = start_worker("generation", api_base_url=sim.base_url, api_token=sim.token, **grace)
+    first = _start(start_worker, sim, graceful_timeout=2)
     await first.wait_ready()
     partitions = (await require_topics(fleet_topics, [REQUESTS]))[REQUESTS]
     jobs = _keys_on_every_partition(job_ids, "outlasting", sorted(partitions), per_partition=2)
-    for job_id in jobs:
-        request = example("generation", "text_to_image", job_id, prompt=f"prompt {job_id}")
-        await submit("generation", request)
+    await _submit_all(submit, jobs)
     await asyncio.sleep(1.0)  # every job is now waiting for its generation
-    second = start_worker("generation", api_base_url=sim.base_url, api_token=sim.token, **grace)
+    second = _start(start_worker, sim, graceful_timeout=2)
     await second.wait_ready()
     await generation_events.wait_terminal(jobs, within=120)
     await asyncio.sleep(5.0)  # the last calls ended with the last terminal event; any more?
