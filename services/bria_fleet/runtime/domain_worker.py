@@ -280,6 +280,7 @@ class Worker:
         await running.runner.hand_back(partitions, timeout)
         handler: KafkaConcurrentHandler | None = self.broker.context.get(PROCESSING_CONTEXT_KEY)
         if handler is not None and handler.is_running:
+            # The margin covers this flush and gone()'s wait for outcome writes (5 s each).
             await handler.committer.commit_all(REJOIN_MARGIN_SECONDS / 3)
             handler.committer.clear_cancellation_watermarks(revoked)
         await running.runner.gone(partitions)

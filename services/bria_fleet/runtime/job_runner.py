@@ -8,7 +8,7 @@ journal; what a retriable failure leads to is the retry policy's call.
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,13 +197,20 @@ class JobRunner(Generic[RequestT]):
             logger.warning("jobs of partitions given up are still writing their outcome")
 
     async def _quiet(self, partitions: set[Partition]) -> None:
-        while any(self._deliveries[p] for p in partitions):
-            self._delivery_left.clear()
-            await self._delivery_left.wait()
+        """Until no delivery of ``partitions`` is left."""
+        await self._while_busy(partitions, lambda p: self._deliveries[p])
 
     async def _writers_done(self, partitions: set[Partition]) -> None:
         """Until no job of ``partitions`` is writing its outcome (calling jobs may remain)."""
-        while any(self._deliveries[p] > len(self._calling.get(p, ())) for p in partitions):
+        await self._while_busy(
+            partitions, lambda p: self._deliveries[p] - len(self._calling.get(p, ()))
+        )
+
+    async def _while_busy(
+        self, partitions: set[Partition], busy: Callable[[Partition], int]
+    ) -> None:
+        """Wait, re-checked whenever a delivery ends, until ``busy`` is 0 for every partition."""
+        while any(busy(p) > 0 for p in partitions):
             self._delivery_left.clear()
             await self._delivery_left.wait()
 
